@@ -1,0 +1,3 @@
+import WardenCore
+import WardenDaemon
+print("warden")
