@@ -24,7 +24,16 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
 public struct RuleLoadError: Error, Sendable, CustomStringConvertible {
     public var diagnostics: [Diagnostic]
 
-    public init(diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
+    public init(diagnostics: [Diagnostic]) {
+        // In file order, as an editor lists them.
+        self.diagnostics = diagnostics.enumerated().sorted { a, b in
+            let l = a.element.location, r = b.element.location
+            if l.file != r.file { return l.file < r.file }
+            if l.line != r.line { return l.line < r.line }
+            if l.column != r.column { return l.column < r.column }
+            return a.offset < b.offset
+        }.map(\.element)
+    }
 
     public var errors: [Diagnostic] { diagnostics.filter { $0.severity == .error } }
 
