@@ -544,12 +544,13 @@ struct LoadContext {
 
     // MARK: Word lists
 
-    /// Entries from one word-list line: a trailing `*` marks a stem.
+    /// Entries from one word-list line: a trailing `*` after a letter marks a stem (`fuck*`);
+    /// stars after a star are a literal mask (`f***`).
     static func entries(fromLine line: String) -> [WordTrie.Entry] {
         var text = line.trimmingCharacters(in: " \t\r")
         guard !text.isEmpty else { return [] }
         var isStem = false
-        if text.hasSuffix("*") && text.count > 1 {
+        if text.hasSuffix("*"), text.count > 2, text.dropLast().last != "*" {
             isStem = true
             text.removeLast()
         }
