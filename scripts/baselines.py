@@ -15,6 +15,9 @@ against "personal_attack" and against profanity|personal_attack (a post carrying
 label). The table has the columns `warden eval` prints:
 guideline, tp, fp, fn, precision, recall, f1.
 
+alt-profanity-check's model was trained on Davidson et al.'s data (its README says so), so
+its figures on davidson-tweets.jsonl are measured on its own training data and flatter it.
+
 Both packages are installed into .venv-baselines/ at the repository root the first time
 (pinned versions, so figures are reproducible); the script then re-runs itself there.
 """
@@ -190,6 +193,9 @@ def main(argv: list[str]) -> int:
     else:
         print("Each filter answers one yes/no; rows after 'profanity' score that same answer "
               "against other labels, for reference.")
+        if any("davidson" in Path(f).name for f in files):
+            print("Note: alt-profanity-check was trained on Davidson et al.'s data; its figures on "
+                  "that file are in-sample and flatter it.")
     return 0
 
 
