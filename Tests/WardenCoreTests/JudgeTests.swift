@@ -20,6 +20,7 @@ struct JudgeTests {
         ("sh1t service", "sh1t"),
         ("f u c k this", "f u c k"),
         ("what the f**k", "f**k"),
+        ("told me to f*** off", "f***"),
         ("f\u{200B}uck that", "f\u{200B}uck"),
         ("ｆｕｃｋ", "ｆｕｃｋ"),
         ("fцck", nil as String?),

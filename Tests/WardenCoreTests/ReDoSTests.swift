@@ -156,6 +156,8 @@ struct ReDoSTests {
         #"(?=a|a)\w+"#,
         #"(?:a|a)*+b"#,
         #"(a+)++"#,
+        #"(?:a|a){0,4}b"#,
+        #"(?:(?:my|your)\s+){0,4}funds"#,
         #"(?:yes|no|maybe)"#,
     ])
     func ordinaryAndSafePatternsAreNotWarnedAbout(pattern: String) {

@@ -386,10 +386,14 @@ struct LoadContext {
             }
         }
         var wordPattern: RulePattern?
-        if let wordLocation, let source = WordTrie.pattern(for: WordTrie.withCollapsedVariants(entries)) {
+        let allEntries = WordTrie.withCollapsedVariants(entries)
+        if let wordLocation, let source = WordTrie.pattern(for: allEntries) {
             do {
                 let compiled = try CompiledPattern(source, caseless: false)
-                wordPattern = RulePattern(pattern: compiled, view: .normalized, usesAllowList: true, location: wordLocation)
+                // A word list's literals are its entries themselves (masking stars are literal text).
+                let gate = LiteralPrefixes.Requirement(literals: Set(allEntries.map(\.text)), atStart: true)
+                wordPattern = RulePattern(
+                    pattern: compiled, view: .normalized, usesAllowList: true, location: wordLocation, requiredLiterals: gate)
             } catch {
                 self.error(wordLocation, "the word list does not compile: \(error.message)")
             }
@@ -399,7 +403,10 @@ struct LoadContext {
         for (source, patternNode) in stringList(mapping["patterns"], file: file, key: "patterns") {
             do {
                 let compiled = try CompiledPattern(source, caseless: !caseSensitive)
-                patterns.append(RulePattern(pattern: compiled, view: view, usesAllowList: false, location: location(file, patternNode)))
+                patterns.append(
+                    RulePattern(
+                        pattern: compiled, view: view, usesAllowList: false, location: location(file, patternNode),
+                        requiredLiterals: LiteralPrefixes.extract(source)))
             } catch {
                 self.error(
                     location(file, patternNode, innerLine: 1, innerColumn: error.characterOffset + 1),
@@ -544,12 +551,13 @@ struct LoadContext {
 
     // MARK: Word lists
 
-    /// Entries from one word-list line: a trailing `*` marks a stem.
+    /// Entries from one word-list line: a trailing `*` after a letter marks a stem (`fuck*`);
+    /// stars after a star are a literal mask (`f***`).
     static func entries(fromLine line: String) -> [WordTrie.Entry] {
         var text = line.trimmingCharacters(in: " \t\r")
         guard !text.isEmpty else { return [] }
         var isStem = false
-        if text.hasSuffix("*") && text.count > 1 {
+        if text.hasSuffix("*"), text.count > 2, text.dropLast().last != "*" {
             isStem = true
             text.removeLast()
         }
@@ -697,27 +705,37 @@ enum ReDoSCheck {
                 stack.append((index + 1, false))
             case ")":
                 guard let group = stack.popLast() else { break }
-                if isRepeat(chars, at: index + 1) {
+                if isUnboundedRepeat(chars, at: index + 1) {
                     if group.quantified { return .nestedQuantifier }
                     if found == nil, branchesOverlap(Array(chars[group.bodyStart..<index])) { found = .overlappingAlternation }
                 }
                 if group.quantified, !stack.isEmpty { stack[stack.count - 1].quantified = true }
             default:
-                if isRepeat(chars, at: index), !stack.isEmpty { stack[stack.count - 1].quantified = true }
+                if isQuantifier(chars, at: index), !stack.isEmpty { stack[stack.count - 1].quantified = true }
             }
             index += 1
         }
         return found
     }
 
-    /// `*`, `+` or `{n…}`: a quantifier that can repeat (`?` cannot, so it never explodes).
-    /// A possessive one (`*+`, `++`) gives nothing back, so it cannot backtrack either.
-    private static func isRepeat(_ chars: [Character], at i: Int) -> Bool {
+    /// Any quantifier that repeats: `*`, `+`, `{n}`, `{n,m}`, `{n,}`.
+    private static func isQuantifier(_ chars: [Character], at i: Int) -> Bool {
         guard i < chars.count else { return false }
-        var end = i
+        if chars[i] == "*" || chars[i] == "+" { return true }
+        return chars[i] == "{" && i + 1 < chars.count && chars[i + 1].isNumber
+    }
+
+    /// `*`, `+` or `{n,}`: only an unbounded outer repeat blows up; `(?:\w+\s+){0,4}` costs at
+    /// most a constant factor, and `?` never explodes. A possessive repeat (`*+`, `++`,
+    /// `{n,}+`) gives nothing back, so it cannot backtrack either.
+    private static func isUnboundedRepeat(_ chars: [Character], at i: Int) -> Bool {
+        guard i < chars.count else { return false }
+        let end: Int
         if chars[i] == "*" || chars[i] == "+" {
             end = i + 1
-        } else if chars[i] == "{", i + 1 < chars.count, chars[i + 1].isNumber, let close = chars[i...].firstIndex(of: "}") {
+        } else if chars[i] == "{", let close = chars[i...].firstIndex(of: "}") {
+            let body = chars[(i + 1)..<close]
+            guard body.last == ",", body.count > 1, body.dropLast().allSatisfy(\.isNumber) else { return false }
             end = close + 1
         } else {
             return false
