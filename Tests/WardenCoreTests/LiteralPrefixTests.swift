@@ -4,23 +4,29 @@ import Testing
 @Suite("Leading literals that gate patterns")
 struct LiteralPrefixTests {
     @Test(arguments: [
-        ("\\bcheck out my channel\\b", ["check out my channel"]),
-        ("\\b(?:check|visit) (?:out )?my", ["check", "visit"]),
-        ("(?x) \\b (?: subscribe | sub ) \\s to", ["subscribe", "sub"]),
-        ("(?i)WHERE IS", ["where is"]),
-        ("(?<!not )\\bkys\\b", ["kys"]),
-        ("colou?r", ["colo"]),
-        ("a+b", ["a"]),
-        ("bit\\.ly/\\w+", ["bit.ly/"]),
-        ("(?:foo|bar)?baz", nil),
-        ("[a-z]+ing", nil),
-        ("\\d{16}", nil),
-        ("(?:\\A|[.!?]\\s)subscribe", nil),
-        ("foo|.*bar", nil),
-        ("x*yz", nil),
-    ] as [(String, [String]?)])
-    func extraction(pattern: String, expected: [String]?) {
-        #expect(LiteralPrefixes.extract(pattern) == expected.map(Set.init), "\(pattern)")
+        ("\\bcheck out my channel\\b", ["check out my channel"], true),
+        ("\\b(?:check|visit) (?:out )?my", ["check", "visit"], true),
+        ("(?x) \\b (?: subscribe | sub ) \\s to", ["subscribe", "sub"], true),
+        ("(?i)WHERE IS", ["where is"], true),
+        ("(?<!not )\\bkys\\b", ["kys"], true),
+        ("colou?r", ["colo"], true),
+        ("a+bcd", ["bcd"], false),
+        ("bit\\.ly/\\w+", ["bit.ly/"], true),
+        ("\\b(?:i am|we are) (?:so )?(?:angry|furious)\\b", ["angry", "furious"], false),
+        ("(?:foo|bar)?bazz", ["bazz"], false),
+        ("[a-z]+ing", ["ing"], false),
+        ("\\d{16}", nil, false),
+        ("(?:\\A|[.!?]\\s)subscribe", ["subscribe"], false),
+        ("foo|.*bar", ["foo", "bar"], false),
+        ("foo|\\d+", nil, false),
+        ("x*yz", ["yz"], false),
+        ("\\bmy\\s+\\w+\\s+is\\s+[0-9]{4}", ["my"], true),
+        ("(?<name>abc)", nil, false),
+    ] as [(String, [String]?, Bool)])
+    func extraction(pattern: String, expected: [String]?, atStart: Bool) {
+        let requirement = LiteralPrefixes.extract(pattern)
+        #expect(requirement?.literals == expected.map(Set.init), "\(pattern)")
+        if expected != nil { #expect(requirement?.atStart == atStart, "\(pattern)") }
     }
 
     @Test("every match of a gated pattern starts with one of its literals")
@@ -36,13 +42,14 @@ struct LiteralPrefixTests {
         let scratch = MatchScratch()
         for source in patterns {
             let pattern = try CompiledPattern(source)
-            let prefixes = try #require(LiteralPrefixes.extract(source), "\(source)")
+            let requirement = try #require(LiteralPrefixes.extract(source), "\(source)")
             for text in texts {
                 let bytes = Array(text.utf8)
                 _ = bytes.withUnsafeBufferPointer { buffer in
                     scratch.forEachMatch(pattern, in: buffer) { range in
                         let matched = String(decoding: bytes[range], as: UTF8.self).lowercased()
-                        #expect(prefixes.contains { matched.hasPrefix($0) }, "\(source) matched \(matched)")
+                        #expect(requirement.literals.contains { matched.contains($0) }, "\(source) matched \(matched)")
+                        if requirement.atStart { #expect(requirement.literals.contains { matched.hasPrefix($0) }) }
                         return true
                     }
                 }

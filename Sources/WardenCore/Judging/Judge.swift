@@ -115,7 +115,7 @@ public final class Judge {
     }
 
     /// Runs one view's patterns: the literal scan first, then each gated pattern whose
-    /// literal occurred, from its first occurrence, then the ungated ones.
+    /// literal occurred (from its first occurrence when matches start there), then the ungated ones.
     private func run(_ plan: MatchPlan.ViewPlan, on subject: UnsafeBufferPointer<UInt8>, view: TextView, author: String) {
         if let scan = plan.literalScan {
             branchHits.removeAll(keepingCapacity: true)
@@ -134,7 +134,7 @@ public final class Judge {
                     }
                 }
                 for (gated, start) in firstHit.sorted(by: { $0.key < $1.key }) {
-                    runPattern(plan.gated[gated], on: subject, from: start, view: view, author: author)
+                    runPattern(plan.gated[gated], on: subject, from: plan.gatedAtStart[gated] ? start : 0, view: view, author: author)
                 }
             }
         }
@@ -143,17 +143,25 @@ public final class Judge {
 
     /// Time spent in each rule's patterns, when `profiling` is on (`warden scan --profile`).
     public private(set) var ruleTime: [Duration] = []
+    /// How many times each rule's patterns ran, when profiling.
+    public private(set) var ruleRuns: [Int] = []
     /// Time spent in the literal scans that decide which patterns run.
     public private(set) var combinedTime: Duration = .zero
     public var profiling = false {
-        didSet { ruleTime = Array(repeating: .zero, count: ruleSet.rules.count) }
+        didSet {
+            ruleTime = Array(repeating: .zero, count: ruleSet.rules.count)
+            ruleRuns = Array(repeating: 0, count: ruleSet.rules.count)
+        }
     }
 
     private func runPattern(_ entry: MatchPlan.Entry, on subject: UnsafeBufferPointer<UInt8>, from start: Int, view: TextView, author: String) {
         if profiling {
             let clock = ContinuousClock()
             let began = clock.now
-            defer { ruleTime[entry.rule] += clock.now - began }
+            defer {
+                ruleTime[entry.rule] += clock.now - began
+                ruleRuns[entry.rule] += 1
+            }
             runPatternTimed(entry, on: subject, from: start, view: view, author: author)
         } else {
             runPatternTimed(entry, on: subject, from: start, view: view, author: author)

@@ -24,7 +24,7 @@ public struct RuleSet: Sendable {
     public var planSummary: String {
         func line(_ name: String, _ view: MatchPlan.ViewPlan) -> String {
             let total = view.gated.count + view.ungated.count
-            return "\(name) text: \(view.gated.count) of \(total) patterns run only when their leading words occur (\(view.owners.count) literals)"
+            return "\(name) text: \(view.gated.count) of \(total) patterns run only when their required words occur (\(view.owners.count) literals)"
                 + (view.ungated.isEmpty ? "" : "; run on every post: " + view.ungated.map { "\(rules[$0.rule].id) [\($0.pattern.location)]" }.joined(separator: ", "))
         }
         return line("normalised", plan.normalized) + "\n" + line("original", plan.original)
@@ -74,6 +74,8 @@ struct MatchPlan: Sendable {
         /// Indexed by callout number: the gated entries (indices into `gated`) that start with that literal.
         var owners: [[Int]] = []
         var gated: [Entry] = []
+        /// Whether each gated pattern's matches start at its literal, so it can run from the first one found.
+        var gatedAtStart: [Bool] = []
         /// Patterns whose leading literals cannot be proven: they run on every post.
         var ungated: [Entry] = []
         var isEmpty: Bool { gated.isEmpty && ungated.isEmpty }
@@ -97,14 +99,16 @@ struct MatchPlan: Sendable {
             for pattern in rule.allPatterns {
                 let allow = pattern.usesAllowList ? guidelines[rule.guidelineIndex].allow : []
                 let entry = Entry(rule: ruleIndex, pattern: pattern, exempt: rule.conditions.exceptAuthors, allow: allow)
-                let prefixes = Self.ungatedOnly ? nil : pattern.literalPrefixes
-                switch (pattern.view, prefixes) {
-                case (.normalized, let prefixes?):
-                    for prefix in prefixes { literals[.normalized, default: [:]][prefix, default: []].append(normalized.gated.count) }
+                let requirement = Self.ungatedOnly ? nil : pattern.requiredLiterals
+                switch (pattern.view, requirement) {
+                case (.normalized, let requirement?):
+                    for literal in requirement.literals { literals[.normalized, default: [:]][literal, default: []].append(normalized.gated.count) }
                     normalized.gated.append(entry)
-                case (.original, let prefixes?):
-                    for prefix in prefixes { literals[.original, default: [:]][prefix, default: []].append(original.gated.count) }
+                    normalized.gatedAtStart.append(requirement.atStart)
+                case (.original, let requirement?):
+                    for literal in requirement.literals { literals[.original, default: [:]][literal, default: []].append(original.gated.count) }
                     original.gated.append(entry)
+                    original.gatedAtStart.append(requirement.atStart)
                 case (.normalized, nil): normalized.ungated.append(entry)
                 case (.original, nil): original.ungated.append(entry)
                 }
@@ -131,6 +135,7 @@ struct MatchPlan: Sendable {
         } catch {
             plan.ungated += plan.gated
             plan.gated = []
+            plan.gatedAtStart = []
             plan.owners = []
         }
     }
