@@ -7,7 +7,7 @@
 // `scripts/fuzz.sh` (and `make fuzz`) build and run them; see docs/RELIABILITY.md.
 import PackageDescription
 
-let targets = ["FuzzPostParser", "FuzzNormalizer", "FuzzRuleLoader", "FuzzTemplate"]
+let targets = ["FuzzPostParser", "FuzzNormalizer", "FuzzRuleLoader", "FuzzTemplate", "FuzzJudge"]
 
 let package = Package(
     name: "WardenFuzz",

@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SECONDS_PER_TARGET="${FUZZ_SECONDS:-60}"
-ALL_TARGETS=(FuzzPostParser FuzzNormalizer FuzzRuleLoader FuzzTemplate)
+ALL_TARGETS=(FuzzPostParser FuzzNormalizer FuzzRuleLoader FuzzTemplate FuzzJudge)
 BIN=Fuzz/.build/release
 SWIFT="${SWIFT:-swift}"
 

@@ -79,6 +79,49 @@ struct FuzzRegressionTests {
         }
     }
 
+    @Test("for every kept judge input, the judge reports exactly the spans the pattern alone finds")
+    func judgeCorpus() throws {
+        let inputs = Self.corpus("FuzzJudge")
+        #expect(!inputs.isEmpty)
+        for (name, bytes) in inputs {
+            guard let input = String(validating: bytes, as: UTF8.self), let newline = input.firstIndex(of: "\n") else { continue }
+            var source = String(input[..<newline])
+            let text = String(input[input.index(after: newline)...])
+            let normalize = !source.hasPrefix("!")
+            if !normalize { source.removeFirst() }
+            guard !source.isEmpty, let pattern = try? CompiledPattern(source) else { continue }
+            let rules = try TemporaryRules([
+                "g.yaml": """
+                guideline: g
+                title: t
+                text: t
+                rules:
+                  - id: r
+                    patterns: ['\(source.replacingOccurrences(of: "'", with: "''"))']
+                    normalize: \(normalize)
+                    action: flag
+                """
+            ])
+            defer { rules.remove() }
+            guard let ruleSet = try? rules.load(runExamples: false) else { continue }
+            let result = Judge(ruleSet: ruleSet).evaluate(Post(id: "p", authorID: "u", text: text)).result(forRule: 0)
+            guard result?.limit == nil else { continue }
+
+            var expected: [Range<Int>] = []
+            var normalizer = Normalizer()
+            let normalized = normalizer.normalize(text)
+            var subject = normalize ? normalized.bytes : Array(text.utf8)
+            let gaveUp = subject.withUnsafeMutableBufferPointer { buffer in
+                MatchScratch().forEachMatch(pattern, in: UnsafeBufferPointer(buffer)) { range in
+                    expected.append(normalize ? normalized.originalRange(ofBytes: range) : Judge.scalarRange(ofBytes: range, in: UnsafeBufferPointer(buffer)))
+                    return expected.count < Judge.maxSpansPerRule
+                }
+            }
+            guard gaveUp == nil else { continue }
+            #expect(result?.spans ?? [] == expected.sorted { $0.lowerBound < $1.lowerBound }, "\(name): /\(source)/ on \(literal(text))")
+        }
+    }
+
     // MARK: Shared with the fuzz targets
 
     /// Fuzz/Sources/FuzzRuleLoader's word list, so corpus entries load the same way here.
@@ -121,4 +164,40 @@ struct FuzzRegressionTests {
     ] }
 
     // MARK: Crashes found by fuzzing
+
+    /// The spans `Judge` reports for a one-pattern rule, through the loader and the literal gate.
+    static func judgedSpans(pattern: String, normalize: Bool, text: String) throws -> [Range<Int>] {
+        let rules = try TemporaryRules([
+            "g.yaml": """
+            guideline: g
+            title: t
+            text: t
+            rules:
+              - id: r
+                patterns: ['\(pattern)']
+                normalize: \(normalize)
+                action: flag
+            """
+        ])
+        defer { rules.remove() }
+        let judge = Judge(ruleSet: try rules.load(runExamples: false))
+        return judge.evaluate(Post(id: "p", authorID: "u", text: text)).result(forRule: 0)?.spans ?? []
+    }
+
+    /// FuzzJudge, crash-be77df099612d76f2c56535193706b1db10515d4 (`!(?<=)\000`, then the text):
+    /// the literal gate read `\000` (an octal escape for NUL) as `\0` followed by the literal
+    /// text "00", so the pattern ran only on posts containing "00" and its matches elsewhere
+    /// were silently lost. The same misreading hit `\101` (octal "A"), `\cA`, `\pL` and
+    /// back-references; the gate now gives up on such escapes and the pattern always runs.
+    @Test(arguments: [
+        (#"(?<=)\000"#, "\u{0}\u{0}\u{0}t\nf.\u{0430}r 41e", [0..<1, 1..<2, 2..<3]),
+        (#"\101bc"#, "xAbc", [1..<4]),
+        (#"\cAfoo"#, "\u{1}foo", [0..<4]),
+        (#"\pLx"#, "ax", [0..<2]),
+        (#"(\w)\1z"#, "aaz", [0..<3]),
+        (#"\Qa.b\E"#, "xa.b", [1..<4]),
+    ])
+    func gateDoesNotMisreadVariableLengthEscapes(pattern: String, text: String, expected: [Range<Int>]) throws {
+        #expect(try Self.judgedSpans(pattern: pattern, normalize: false, text: text) == expected)
+    }
 }
