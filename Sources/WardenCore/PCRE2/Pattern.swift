@@ -91,8 +91,13 @@ public final class CompiledPattern: @unchecked Sendable {
 
 /// Bounds on one PCRE2 match, so that no pattern and no post can hang a worker.
 ///
-/// The defaults keep a pathological match under about 5 ms here while leaving two orders of
-/// magnitude of headroom over the ordinary shipped rules on a 20,000-character post.
+/// The match limit is what a catastrophic pattern costs every post it gives up on, so it is
+/// set from scripts/bench-redos.py (thread CPU time per post, JIT, 2-core Debian 12 box):
+/// at 1,000,000 steps a post that hit it cost about 8 ms and p99.9 was 7.9 ms (max 10.2 ms)
+/// with one catastrophic rule loaded, too close to the 10 ms target; at 200,000 p99.9 is
+/// 2.5 ms with the same posts held. The shipped rules and heavier legitimate patterns
+/// (bounded word windows, contact details) never reach even 10,000 steps on a
+/// 20,000-character post, so 200,000 keeps 20x headroom. See docs/RELIABILITY.md, "ReDoS".
 public struct MatchLimits: Sendable, Equatable {
     /// `pcre2_set_match_limit`: the number of internal match steps (JIT and interpreter).
     public var matchLimit: UInt32
@@ -101,7 +106,7 @@ public struct MatchLimits: Sendable, Equatable {
     /// `pcre2_set_heap_limit`, in KiB (interpreter only).
     public var heapLimitKiB: UInt32
 
-    public init(matchLimit: UInt32 = 1_000_000, depthLimit: UInt32 = 10_000, heapLimitKiB: UInt32 = 20_000) {
+    public init(matchLimit: UInt32 = 200_000, depthLimit: UInt32 = 10_000, heapLimitKiB: UInt32 = 20_000) {
         self.matchLimit = matchLimit
         self.depthLimit = depthLimit
         self.heapLimitKiB = heapLimitKiB
