@@ -1,4 +1,5 @@
 import CPCRE2
+import Foundation
 import Logging
 
 /// A PCRE2 pattern that did not compile, with the byte offset PCRE2 blamed.
@@ -51,9 +52,11 @@ public final class CompiledPattern: @unchecked Sendable {
         self.code = compiled
         self.source = pattern
         self.isCaseless = caseless
-        let jitResult = pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE))
+        // WARDEN_PCRE2_JIT=0 turns JIT off: for ops on hosts where executable memory is
+        // forbidden (it would fail anyway, with a warning per pattern) and for testing parity.
+        let jitResult = Self.jitDisabled ? PCRE2_ERROR_JIT_BADOPTION : pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE))
         self.isJIT = jitResult == 0
-        if jitResult != 0 {
+        if jitResult != 0 && !Self.jitDisabled {
             (logger ?? Logger(label: "warden.pcre2")).warning(
                 "PCRE2 JIT unavailable, matching interpreted (slower)",
                 metadata: ["reason": "\(Self.message(for: jitResult))", "pattern": "\(pattern.prefix(80))"])
@@ -64,6 +67,8 @@ public final class CompiledPattern: @unchecked Sendable {
     }
 
     deinit { pcre2_code_free_8(code) }
+
+    static let jitDisabled = ProcessInfo.processInfo.environment["WARDEN_PCRE2_JIT"] == "0"
 
     static func message(for code: Int32) -> String {
         var buffer = [UInt8](repeating: 0, count: 256)

@@ -357,8 +357,10 @@ public struct Normalizer {
             var next = i &+ 1
             // Three or more of the same character collapse to one ("fuuuuck", "!!!!!"); two
             // stay ("cool", "ass"). Digits never collapse: "$1000" must not become "$10".
+            // Masking stars never collapse either: "f***" says how many letters were hidden,
+            // and word lists spell such masks out.
             if next &+ 1 < n, scalars[next] == scalar, scalars[next &+ 1] == scalar,
-                classes[i] & CharClass.digit == 0
+                classes[i] & CharClass.digit == 0, scalar != 0x2A
             {
                 while next < n, scalars[next] == scalar { next &+= 1 }
                 end = ends[next &- 1]
