@@ -386,10 +386,14 @@ struct LoadContext {
             }
         }
         var wordPattern: RulePattern?
-        if let wordLocation, let source = WordTrie.pattern(for: WordTrie.withCollapsedVariants(entries)) {
+        let allEntries = WordTrie.withCollapsedVariants(entries)
+        if let wordLocation, let source = WordTrie.pattern(for: allEntries) {
             do {
                 let compiled = try CompiledPattern(source, caseless: false)
-                wordPattern = RulePattern(pattern: compiled, view: .normalized, usesAllowList: true, location: wordLocation)
+                // A word list's literals are its entries themselves (masking stars are literal text).
+                let gate = LiteralPrefixes.Requirement(literals: Set(allEntries.map(\.text)), atStart: true)
+                wordPattern = RulePattern(
+                    pattern: compiled, view: .normalized, usesAllowList: true, location: wordLocation, requiredLiterals: gate)
             } catch {
                 self.error(wordLocation, "the word list does not compile: \(error.message)")
             }
@@ -399,7 +403,10 @@ struct LoadContext {
         for (source, patternNode) in stringList(mapping["patterns"], file: file, key: "patterns") {
             do {
                 let compiled = try CompiledPattern(source, caseless: !caseSensitive)
-                patterns.append(RulePattern(pattern: compiled, view: view, usesAllowList: false, location: location(file, patternNode)))
+                patterns.append(
+                    RulePattern(
+                        pattern: compiled, view: view, usesAllowList: false, location: location(file, patternNode),
+                        requiredLiterals: LiteralPrefixes.extract(source)))
             } catch {
                 self.error(
                     location(file, patternNode, innerLine: 1, innerColumn: error.characterOffset + 1),
