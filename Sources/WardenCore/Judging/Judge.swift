@@ -252,7 +252,7 @@ public final class Judge {
             routeTo: enforced.lazy.compactMap { rules[$0.ruleIndex].action == .route ? rules[$0.ruleIndex].routeTo : nil }.first,
             shadowRules: matched.filter { rules[$0.ruleIndex].mode == .shadow }.map { rules[$0.ruleIndex].id },
             limitReasons: limitReasons,
-            strikeGuidelines: guidelines.filter { $0.strikes && !sanctions.isEmpty }.map(\.id),
+            strikeGuidelines: strikeGuidelines(sanctions),
             textDigest: evaluation.textDigest, authorID: post.authorID, authorName: post.authorName,
             authorStrikes: nil, escalation: nil, decidedAt: now, ruleset: ruleSet.digest)
         guard action != .allow else { return decision }
@@ -283,6 +283,18 @@ public final class Judge {
             decision.publicNote = template.render(context)
         }
         return decision
+    }
+
+    /// Guidelines that earn a strike: those of sanctioning rules that count strikes (the
+    /// rule's own `strikes`, else its guideline's), once each, in order.
+    private func strikeGuidelines(_ sanctions: [Evaluation.RuleResult]) -> [String] {
+        var ids: [String] = []
+        for result in sanctions {
+            let rule = ruleSet.rules[result.ruleIndex]
+            let guideline = ruleSet.guidelines[rule.guidelineIndex]
+            if rule.strikes ?? guideline.strikes, !ids.contains(guideline.id) { ids.append(guideline.id) }
+        }
+        return ids
     }
 
     private func templateContext(

@@ -230,7 +230,10 @@ public struct Normalizer {
         for k in token.lowerBound..<limit where isMappableLeet(at: k, token: token) {
             leet += 1
         }
-        guard leet > 0, letters >= leet else { return }
+        // Letters must outnumber the swaps, or tie in a word of four or more ("$h1t"): "1k",
+        // "4k", "5g" and "b4" are how people write numbers, not disguises ("1k subscribers"
+        // used to read "ik subscribers").
+        guard leet > 0, letters > leet || (letters == leet && token.count >= 4) else { return }
         for k in token.lowerBound..<limit where isMappableLeet(at: k, token: token) {
             if let letter = CharClass.leetLetter(scalars[k]) {
                 scalars[k] = UInt32(letter)
