@@ -15,6 +15,17 @@ struct FieldReportTests {
         #expect(normalized(input) == expected)
     }
 
+    @Test(arguments: [("Like &amp; Subscribe", "like & subscribe"), ("I&#39;m here", "i'm here"), ("&lt;3", "<3"), ("AT&T &amp co", "at&t &amp co")])
+    func htmlEntitiesAreRead(input: String, expected: String) {
+        #expect(normalized(input) == expected)
+    }
+
+    @Test func entityOffsetsCoverTheEntity() {
+        var normalizer = Normalizer()
+        let text = normalizer.normalize("a&amp;b")
+        #expect(text.originalRange(ofBytes: 1..<2) == 1..<6)
+    }
+
     @Test("stems do not get a collapsed variant: nigger* must not catch Niger")
     func stemsKeepTheirDoubles() throws {
         let entries = WordTrie.withCollapsedVariants([WordTrie.Entry(text: "bobble", isStem: true), WordTrie.Entry(text: "bollocks", isStem: false)])
