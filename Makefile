@@ -41,3 +41,13 @@ eval: release
 
 clean:
 	rm -rf .build
+
+# ---------------------------------------------------------------------------------------------
+# Fuzzing (docs/RELIABILITY.md, "Fuzzing"). libFuzzer + ASan targets live in their own package,
+# Fuzz/Package.swift, because they only link when built with -sanitize=fuzzer. Each target runs
+# for FUZZ_SECONDS; inputs that add coverage are merged into Fuzz/Corpus/TARGET/ to be committed.
+FUZZ_SECONDS ?= 60
+
+.PHONY: fuzz
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) scripts/fuzz.sh
