@@ -34,7 +34,7 @@ public enum RuleLoader {
     /// Keys a rule may have.
     static let ruleKeys: Set<String> = [
         "id", "description", "words", "phrases", "patterns", "detect", "when", "case_sensitive", "normalize", "action",
-        "route_to", "mode", "message", "public_note", "examples",
+        "route_to", "mode", "message", "public_note", "examples", "strikes",
     ]
     /// Keys of `when`.
     static let conditionKeys: Set<String> = ["links", "mentions", "caps", "repeated_chars", "length", "repeat_post", "flood", "authors"]
@@ -458,7 +458,9 @@ struct LoadContext {
         return Rule(
             id: id, guidelineIndex: guidelineIndex,
             description: string(mapping["description"], file: file, key: "description", required: false, parent: node),
-            action: action, routeTo: routeTo, mode: mode, wordPattern: wordPattern, patterns: patterns, detectors: detectors,
+            action: action, routeTo: routeTo, mode: mode,
+            strikes: mapping["strikes"].map { _ in bool(mapping["strikes"], file: file, key: "strikes", default: guideline.strikes) },
+            wordPattern: wordPattern, patterns: patterns, detectors: detectors,
             conditions: conditions,
             message: template(mapping["message"], file: file, key: "message"),
             publicNote: template(mapping["public_note"], file: file, key: "public_note"),
