@@ -234,7 +234,11 @@ enum LiteralPrefixes {
                         endRun()
                         index += 2
                         if peek(-1) == "x" || peek(-1) == "p" || peek(-1) == "P" || peek(-1) == "N" || peek(-1) == "o" {
-                            if peek == "{" { while let d = peek, d != "}" { index += 1; _ = d }; index += 1 } else if peek(-1) == "x" { index += min(2, chars.count - index) }
+                            if peek == "{" { while let d = peek, d != "}" { index += 1; _ = d }; index += 1 } else if peek(-1) == "x" {
+                                // \xhh takes at most two hex digits, possibly none (\x is NUL).
+                                var digits = 0
+                                while digits < 2, let d = peek, d.properties.isASCIIHexDigit { index += 1; digits += 1 }
+                            }
                         }
                         _ = quantifier()
                         consumedBefore = true
