@@ -196,6 +196,11 @@ struct FuzzRegressionTests {
         (#"\pLx"#, "ax", [0..<2]),
         (#"(\w)\1z"#, "aaz", [0..<3]),
         (#"\Qa.b\E"#, "xa.b", [1..<4]),
+        // FuzzJudge, crash-e0fffd0b00d993aaf9e4d885e4a4d912e27705a6: `\x` with no hex digit
+        // is NUL, but the gate took the next two characters as its digits, here the `|`,
+        // swallowing the empty branch that matches everywhere.
+        (#"f\x|"#, "Wak", [0..<0, 1..<1, 2..<2, 3..<3]),
+        (#"\x7(?:ab|cd)"#, "\u{7}cd", [0..<3]),
     ])
     func gateDoesNotMisreadVariableLengthEscapes(pattern: String, text: String, expected: [Range<Int>]) throws {
         #expect(try Self.judgedSpans(pattern: pattern, normalize: false, text: text) == expected)
