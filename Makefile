@@ -1,0 +1,43 @@
+# Warden: `make test` and `make run` work on a fresh Debian 12 machine with Swift installed;
+# the system libraries Warden needs are installed with apt-get when missing.
+
+SWIFT       ?= swift
+APT_PACKAGES = libpcre2-dev pcre2-utils libsqlite3-dev systemd pkg-config
+SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+RELEASE_BIN  = .build/release/warden
+DEBUG_BIN    = .build/debug/warden
+
+.PHONY: deps build release test unit rules-test bench eval clean
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make: installing$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# The whole suite: unit tests, end-to-end tests on the real binary, and the shipped rules' examples.
+test: deps
+	$(SWIFT) build --build-tests
+	WARDEN_BIN=$(CURDIR)/$(DEBUG_BIN) $(SWIFT) test --skip-build
+	$(DEBUG_BIN) check rules/
+	$(DEBUG_BIN) test rules/
+
+# Throughput of `warden scan` against pcre2grep over the same generated corpus.
+bench: release
+	python3 scripts/bench-scan.py --warden $(RELEASE_BIN) --rules rules
+
+# Accuracy figures (not a pass/fail test).
+eval: release
+	scripts/eval.sh $(RELEASE_BIN)
+
+clean:
+	rm -rf .build

@@ -1,0 +1,318 @@
+import Foundation
+
+/// The result of running every rule on one post, before it is turned into a decision.
+///
+/// `warden explain` and `warden test` read it directly: it says which rules matched where,
+/// including shadow rules and rules whose conditions failed.
+public struct Evaluation: Sendable {
+    public struct RuleResult: Sendable {
+        public var ruleIndex: Int
+        /// Matched spans in Unicode scalars of the original text.
+        public var spans: [Range<Int>]
+        /// Whether the rule matched as a whole (a matcher found something and every condition held).
+        public var matched: Bool
+        /// Why PCRE2 gave up on this rule, if it did.
+        public var limit: String?
+    }
+
+    /// Rules with a match, a condition-only verdict or a limit; other rules are absent.
+    public var results: [RuleResult]
+    public var stats: TextStats
+    public var textDigest: UInt64
+
+    public func result(forRule index: Int) -> RuleResult? { results.first { $0.ruleIndex == index } }
+}
+
+/// Judges posts against a rule set. One per worker: it owns the PCRE2 match data and the
+/// normaliser's buffers, so judging allocates little and never locks.
+public final class Judge {
+    public let ruleSet: RuleSet
+    public let organisation: Organisation
+    private var normalizer = Normalizer()
+    private var normalized = NormalizedText()
+    private let scratch: MatchScratch
+    private var spans: [[Range<Int>]]
+    private var limits: [String?]
+    private var touched: [Int] = []
+    private var findings: [Range<Int>] = []
+
+    /// At most this many spans are kept per rule: enough to redact a post, bounded for a hostile one.
+    static let maxSpansPerRule = 64
+
+    public init(ruleSet: RuleSet, organisation: Organisation = Organisation(), limits: MatchLimits = MatchLimits()) {
+        self.ruleSet = ruleSet
+        self.organisation = organisation
+        self.scratch = MatchScratch(limits: limits)
+        self.spans = Array(repeating: [], count: ruleSet.rules.count)
+        self.limits = Array(repeating: nil, count: ruleSet.rules.count)
+    }
+
+    /// Judges `post` and returns the decision (strikes and escalation are the daemon's to add).
+    public func judge(_ post: Post, history: some AuthorHistory = NoHistory(), now: Date = Date()) -> Decision {
+        let evaluation = evaluate(post, history: history, now: now)
+        return decide(post, evaluation: evaluation, now: now)
+    }
+
+    /// Runs every rule on `post`.
+    public func evaluate(_ post: Post, history: some AuthorHistory = NoHistory(), now: Date = Date()) -> Evaluation {
+        for index in touched {
+            spans[index].removeAll(keepingCapacity: true)
+            limits[index] = nil
+        }
+        touched.removeAll(keepingCapacity: true)
+        let rules = ruleSet.rules
+        let plan = ruleSet.plan
+
+        normalizer.normalize(post.text, into: &normalized)
+        let digest = Self.fnv1a(normalized.bytes)
+
+        if !plan.normalized.isEmpty {
+            normalized.bytes.withUnsafeBufferPointer { buffer in
+                run(plan.normalized, on: buffer, view: .normalized, author: post.authorID)
+            }
+        }
+        var text = post.text
+        let stats: TextStats = text.withUTF8 { utf8 in
+            if !plan.original.isEmpty { run(plan.original, on: utf8, view: .original, author: post.authorID) }
+            for kind in plan.detectors {
+                findings.removeAll(keepingCapacity: true)
+                Detectors.find(kind, in: utf8, into: &findings)
+                guard !findings.isEmpty else { continue }
+                let scalarRanges = findings.map { Self.scalarRange(ofBytes: $0, in: utf8) }
+                for (index, rule) in rules.enumerated() where rule.detectors.contains(kind) {
+                    if rule.conditions.exceptAuthors.contains(post.authorID) { continue }
+                    add(scalarRanges, to: index)
+                }
+            }
+            return TextStats.measure(utf8)
+        }
+
+        var results: [Evaluation.RuleResult] = []
+        for (index, rule) in rules.enumerated() {
+            let found = !spans[index].isEmpty
+            let limit = limits[index]
+            guard found || limit != nil || (!rule.hasMatchers && !rule.conditions.isEmpty) else { continue }
+            if rule.conditions.exceptAuthors.contains(post.authorID) { continue }
+            let holds = conditionsHold(rule.conditions, stats: stats, author: post.authorID, digest: digest, history: history, now: now)
+            let matched = holds && (found || !rule.hasMatchers)
+            results.append(Evaluation.RuleResult(ruleIndex: index, spans: spans[index].sorted { $0.lowerBound < $1.lowerBound }, matched: matched, limit: limit))
+        }
+        return Evaluation(results: results, stats: stats, textDigest: digest)
+    }
+
+    private func add(_ ranges: [Range<Int>], to index: Int) {
+        if spans[index].isEmpty && limits[index] == nil { touched.append(index) }
+        for range in ranges where spans[index].count < Self.maxSpansPerRule { spans[index].append(range) }
+    }
+
+    /// Runs one view's patterns: the combined pre-filter first; only if it finds something do
+    /// the covered patterns run, and then only from where it found it (no branch of the
+    /// alternation matched earlier, so no covered pattern can).
+    private func run(_ plan: MatchPlan.ViewPlan, on subject: UnsafeBufferPointer<UInt8>, view: TextView, author: String) {
+        var start = 0
+        var runCovered = true
+        if let prefilter = plan.prefilter {
+            switch scratch.firstMatch(prefilter, in: subject) {
+            case .notFound: runCovered = false
+            case .found(let range): start = range.lowerBound
+            case .limitExceeded: start = 0  // each pattern on its own, so the limit is blamed on the right rule
+            }
+        }
+        if runCovered {
+            for entry in plan.covered { runPattern(entry, on: subject, from: start, view: view, author: author) }
+        }
+        for entry in plan.uncovered { runPattern(entry, on: subject, from: 0, view: view, author: author) }
+    }
+
+    private func runPattern(_ entry: MatchPlan.Entry, on subject: UnsafeBufferPointer<UInt8>, from start: Int, view: TextView, author: String) {
+        let rule = ruleSet.rules[entry.rule]
+        if !rule.conditions.exceptAuthors.isEmpty && rule.conditions.exceptAuthors.contains(author) { return }
+        let allow = entry.pattern.usesAllowList ? ruleSet.guidelines[rule.guidelineIndex].allow : []
+        var found: [Range<Int>] = []
+        let limit = scratch.forEachMatch(entry.pattern.pattern, in: subject, from: start) { range in
+            if !allow.isEmpty && Self.isAllowListed(range, in: subject, allow: allow) { return true }
+            switch view {
+            case .normalized: found.append(normalized.originalRange(ofBytes: range))
+            case .original: found.append(Self.scalarRange(ofBytes: range, in: subject))
+            }
+            return found.count < Self.maxSpansPerRule
+        }
+        if !found.isEmpty { add(found, to: entry.rule) }
+        if let limit {
+            if spans[entry.rule].isEmpty && limits[entry.rule] == nil { touched.append(entry.rule) }
+            limits[entry.rule] = "rule \(rule.id) gave up: \(limit)"
+        }
+    }
+
+    /// Whether the whole word (or words) around a match is on the allow-list. Each match is
+    /// checked on its own, so "cocktail" next to a real swear word never clears the swear word.
+    static func isAllowListed(_ range: Range<Int>, in subject: UnsafeBufferPointer<UInt8>, allow: Set<String>) -> Bool {
+        func isWordByte(_ byte: UInt8) -> Bool {
+            byte >= 0x80 || (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A)
+                || byte == 0x5F || byte == 0x2A
+        }
+        var lower = range.lowerBound
+        while lower > 0 && isWordByte(subject[lower - 1]) { lower -= 1 }
+        var upper = range.upperBound
+        while upper < subject.count && isWordByte(subject[upper]) { upper += 1 }
+        let word = String(decoding: UnsafeBufferPointer(rebasing: subject[lower..<upper]), as: UTF8.self)
+        if allow.contains(word) { return true }
+        let matched = String(decoding: UnsafeBufferPointer(rebasing: subject[range]), as: UTF8.self)
+        return allow.contains(matched)
+    }
+
+    private func conditionsHold(
+        _ conditions: Conditions, stats: TextStats, author: String, digest: UInt64, history: some AuthorHistory, now: Date
+    ) -> Bool {
+        if let n = conditions.linksAtLeast, stats.links < n { return false }
+        if let n = conditions.mentionsAtLeast, stats.mentions < n { return false }
+        if let ratio = conditions.capsAtLeast {
+            if stats.letters < conditions.capsMinLetters || stats.capsRatio < ratio { return false }
+        }
+        if let n = conditions.repeatedCharsAtLeast, stats.longestRun < n { return false }
+        if let n = conditions.lengthAtLeast, stats.scalars < n { return false }
+        if let n = conditions.lengthAtMost, stats.scalars > n { return false }
+        if let within = conditions.repeatPostWithin,
+            history.sameTextCount(author: author, textDigest: digest, within: within, now: now) < 1
+        {
+            return false
+        }
+        if let flood = conditions.flood, history.postCount(author: author, within: flood.within, now: now) + 1 < flood.count {
+            return false
+        }
+        return true
+    }
+
+    // MARK: Decision
+
+    /// Turns an evaluation into the decision: strongest action wins, every broken guideline is named.
+    public func decide(_ post: Post, evaluation: Evaluation, now: Date = Date()) -> Decision {
+        let rules = ruleSet.rules
+        let matched = evaluation.results.filter(\.matched)
+        let enforced = matched.filter { rules[$0.ruleIndex].mode == .enforce }
+            .sorted { rules[$0.ruleIndex].action > rules[$1.ruleIndex].action }
+        let limitReasons = evaluation.results.compactMap(\.limit)
+        var action = enforced.first.map { rules[$0.ruleIndex].action } ?? .allow
+        if !limitReasons.isEmpty && action < .hold { action = .hold }
+
+        let sanctions = enforced.filter { rules[$0.ruleIndex].action.isSanction }
+        let named = sanctions.isEmpty ? enforced : sanctions
+        var guidelineIndices: [Int] = []
+        for result in named where !guidelineIndices.contains(rules[result.ruleIndex].guidelineIndex) {
+            guidelineIndices.append(rules[result.ruleIndex].guidelineIndex)
+        }
+        let guidelines = guidelineIndices.map { ruleSet.guidelines[$0] }
+
+        var decision = Decision(
+            postID: post.id, action: action, guidelines: guidelines.map(\.id), rules: enforced.map { rules[$0.ruleIndex].id },
+            matches: [], message: nil, publicNote: nil, redactedText: nil,
+            routeTo: enforced.lazy.compactMap { rules[$0.ruleIndex].action == .route ? rules[$0.ruleIndex].routeTo : nil }.first,
+            shadowRules: matched.filter { rules[$0.ruleIndex].mode == .shadow }.map { rules[$0.ruleIndex].id },
+            limitReasons: limitReasons,
+            strikeGuidelines: guidelines.filter { $0.strikes && !sanctions.isEmpty }.map(\.id),
+            textDigest: evaluation.textDigest, authorID: post.authorID, authorName: post.authorName,
+            authorStrikes: nil, escalation: nil, decidedAt: now, ruleset: ruleSet.digest)
+        guard action != .allow else { return decision }
+
+        let scalars = Array(post.text.unicodeScalars)
+        for result in enforced {
+            for span in result.spans {
+                let lower = min(span.lowerBound, scalars.count), upper = min(span.upperBound, scalars.count)
+                decision.matches.append(
+                    MatchSpan(rule: rules[result.ruleIndex].id, start: lower, end: upper, text: String(String.UnicodeScalarView(scalars[lower..<upper]))))
+            }
+        }
+        let maskSpans = sanctions.flatMap(\.spans)
+        let redacted = Self.redact(scalars, spans: maskSpans)
+        if action.isSanction { decision.redactedText = redacted }
+
+        guard let winner = enforced.first.map({ rules[$0.ruleIndex] }) else {
+            // Held only because PCRE2 gave up: say so plainly.
+            decision.message = nil
+            return decision
+        }
+        let guideline = ruleSet.guidelines[winner.guidelineIndex]
+        let context = templateContext(post: post, rule: winner, guideline: guideline, guidelines: guidelines, action: action, redacted: redacted)
+        if let template = winner.message ?? guideline.message ?? (action.isSanction ? DefaultTemplates.message : nil) {
+            decision.message = template.render(context)
+        }
+        if let template = winner.publicNote ?? guideline.publicNote ?? (action >= .hide ? DefaultTemplates.publicNote : nil) {
+            decision.publicNote = template.render(context)
+        }
+        return decision
+    }
+
+    private func templateContext(
+        post: Post, rule: Rule, guideline: Guideline, guidelines: [Guideline], action: Action, redacted: String
+    ) -> [String: Any] {
+        func describe(_ g: Guideline) -> [String: Any] { ["id": g.id, "title": g.title, "url": g.url, "text": g.text] }
+        var list: [[String: Any]] = guidelines.map(describe)
+        if !list.isEmpty { list[list.count - 1]["last"] = true }
+        return [
+            "author": ["name": post.authorName ?? "there", "id": post.authorID],
+            "guideline": describe(guideline),
+            "guidelines": list,
+            "redacted_text": redacted,
+            "org": ["name": organisation.name, "contact": organisation.contact],
+            "action": action.rawValue,
+            "action_past": action.pastTense,
+            "post": ["id": post.id, "platform": post.platform ?? ""],
+            "rule": ["id": rule.id],
+            "route_to": rule.routeTo ?? "",
+        ]
+    }
+
+    /// The text with every scalar inside `spans` replaced by `*`, except spaces, so the
+    /// poster can see where words were masked and how many.
+    public static func redact(_ scalars: [Unicode.Scalar], spans: [Range<Int>]) -> String {
+        var masked = [Bool](repeating: false, count: scalars.count)
+        for span in spans {
+            let lower = max(0, min(span.lowerBound, scalars.count)), upper = max(lower, min(span.upperBound, scalars.count))
+            for index in lower..<upper { masked[index] = true }
+        }
+        var out = String.UnicodeScalarView()
+        for (index, scalar) in scalars.enumerated() {
+            out.append(masked[index] && !scalar.properties.isWhitespace ? "*" : scalar)
+        }
+        return String(out)
+    }
+
+    // MARK: Offsets
+
+    /// Unicode-scalar offsets of a UTF-8 byte range.
+    static func scalarRange(ofBytes range: Range<Int>, in utf8: UnsafeBufferPointer<UInt8>) -> Range<Int> {
+        var scalars = 0
+        var lower = 0
+        for index in 0..<min(range.upperBound, utf8.count) {
+            if index == range.lowerBound { lower = scalars }
+            if utf8[index] & 0xC0 != 0x80 { scalars += 1 }
+        }
+        if range.lowerBound >= min(range.upperBound, utf8.count) { lower = scalars }
+        return lower..<scalars
+    }
+
+    /// 64-bit FNV-1a: a cheap, stable digest of the normalised text for repeat detection.
+    static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
+}
+
+/// Messages used when neither the rule nor its guideline has one.
+enum DefaultTemplates {
+    static let message: MessageTemplate? = MessageTemplate.compile(
+        """
+        Hi {{author.name}}, your post has been {{action_past}} because it broke our community guidelines: \
+        {{#guidelines}}"{{title}}" ({{url}}){{^last}}, {{/last}}{{/guidelines}}. \
+        You're welcome to post again without the parts we masked: {{redacted_text}}
+        """
+    ).template
+
+    static let publicNote: MessageTemplate? = MessageTemplate.compile(
+        "A comment was {{action_past}} for breaking our community guidelines ({{#guidelines}}{{title}}{{^last}}; {{/last}}{{/guidelines}})."
+    ).template
+}

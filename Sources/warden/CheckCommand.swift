@@ -1,0 +1,33 @@
+import ArgumentParser
+import WardenCore
+
+/// `warden check [RULES]`: would the daemon accept this rules directory?
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check", abstract: "Validate a rules directory; every problem is reported as file:line:column.")
+
+    @Argument(help: "Rules directory (default: --rules or ./rules).") var directory: String?
+    @OptionGroup var options: RulesOptions
+
+    func run() throws {
+        let ruleSet = try loadRules(options.directory(directory), runExamples: true, format: options.format)
+        let examples = ruleSet.rules.reduce(0) { $0 + $1.examples.count }
+        if options.format == .json {
+            var w = JSONWriter()
+            w.beginObject()
+            w.key("ok"); w.bool(true)
+            w.key("guidelines"); w.int(ruleSet.guidelines.count)
+            w.key("rules"); w.int(ruleSet.rules.count)
+            w.key("examples"); w.int(examples)
+            w.key("ruleset"); w.string(ruleSet.digest)
+            w.key("diagnostics"); writeDiagnostics(ruleSet.warnings, to: &w)
+            w.endObject()
+            Output.standard.write(w.bytes + [0x0A])
+        } else {
+            for warning in ruleSet.warnings { Output.standard.line(Style.yellow(warning.description)) }
+            Output.standard.line(
+                "\(Style.green("ok")): \(ruleSet.guidelines.count) guidelines, \(ruleSet.rules.count) rules, \(examples) examples pass; ruleset \(ruleSet.digest)")
+        }
+        Output.standard.flush()
+    }
+}

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+/// The daemon's subcommands (`run`, `strikes`, `pardon`), kept apart from the moderator's.
+enum DaemonCommands {
+    static let all: [ParsableCommand.Type] = []
+}

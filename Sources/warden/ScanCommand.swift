@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import WardenCore
+
+/// `warden scan [FILE|-]`: judge JSON Lines posts, one decision per line.
+struct ScanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan",
+        abstract: "Judge posts given as JSON Lines (a file or stdin) and print one decision per line.",
+        discussion: "Invalid lines are reported on stderr with their line number and skipped; the exit status is then 2.")
+
+    @Argument(help: "JSON Lines file of posts, or '-' for stdin (the default).") var file: String?
+    @Option(name: .long, help: "Rules directory (default: ./rules).") var rules: String?
+    @Option(name: .long, help: "Output format: json (one decision per line, the default) or text.") var format: OutputFormat = .json
+    @Flag(name: .long, help: "Print only posts that need an action.") var actionsOnly = false
+    @Option(name: .customLong("org-name")) var orgName: String = "our team"
+    @Option(name: .customLong("org-contact")) var orgContact: String = "a private message to our page"
+
+    func run() throws {
+        let ruleSet = try loadRules(rules ?? RulesOptions.defaultRulesDirectory(), runExamples: false)
+        let judge = Judge(ruleSet: ruleSet, organisation: Organisation(name: orgName, contact: orgContact))
+        var source = try LineSource(path: file)
+        let out = Output.standard
+        let limits = PostLimits()
+        var posts = 0, invalid = 0, acted = 0
+        let started = Date()
+        var lastProgress = started
+        let showProgress = isatty(2) != 0
+        let now = Date()
+        while source.next({ lineNumber, line in
+            guard !LineSource.isBlank(line) else { return }
+            do throws(PostError) {
+                let post = try PostParser.parse(line, limits: limits)
+                let decision = judge.judge(post, now: now)
+                posts += 1
+                if decision.action != .allow { acted += 1 }
+                if actionsOnly && decision.action == .allow { return }
+                if format == .json {
+                    out.write(decision.logLineJSON() + [0x0A])
+                } else {
+                    out.line("\(decision.postID)\t\(decision.action.rawValue)\t\(decision.rules.joined(separator: ","))")
+                }
+            } catch {
+                invalid += 1
+                Output.error("warden scan: line \(lineNumber): \(error.reason); skipped")
+            }
+        }) {
+            if showProgress && posts & 0x3FFF == 0 {
+                let time = Date()
+                if time.timeIntervalSince(lastProgress) > 0.5 {
+                    lastProgress = time
+                    let rate = Double(posts) / time.timeIntervalSince(started)
+                    FileHandle.standardError.write(Data("\r\(posts) posts, \(Int(rate)) posts/s   ".utf8))
+                }
+            }
+        }
+        out.flush()
+        let seconds = Date().timeIntervalSince(started)
+        if showProgress || seconds > 5 {
+            Output.error(
+                "\rscanned \(posts) posts in \(String(format: "%.2f", seconds)) s (\(Int(Double(posts) / max(seconds, 1e-9))) posts/s): \(acted) need an action, \(invalid) invalid lines")
+        }
+        if invalid > 0 { throw ExitStatus.inputError }
+    }
+}

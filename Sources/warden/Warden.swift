@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import WardenCore
+
+/// The `warden` command: a thin shell over WardenCore (and WardenDaemon for `run`).
+@main
+struct Warden: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "warden",
+        abstract: "Moderation rules daemon: enforce community guidelines on posts in a spool directory.",
+        subcommands: [
+            CheckCommand.self, TestCommand.self, ExplainCommand.self, ScanCommand.self, EvalCommand.self, DiffCommand.self,
+            GuidelinesCommand.self,
+        ] + DaemonCommands.all
+    )
+
+    /// Exit codes follow convention: 0 ok, 1 findings or failures, 2 usage or input error.
+    /// ArgumentParser's default for usage errors is 64 (EX_USAGE); scripts expect 2.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure || code.rawValue == 64 {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+}

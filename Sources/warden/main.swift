@@ -1,3 +1,0 @@
-import WardenCore
-import WardenDaemon
-print("warden")
