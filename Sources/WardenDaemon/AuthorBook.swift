@@ -1,4 +1,5 @@
 import Foundation
+import WardenCore
 
 /// One earlier post of an author, as much as the repeat-offender conditions need.
 struct PostTrace: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import WardenCore
 
 /// A work queue that keeps each author's posts in order while letting any idle worker take
 /// any other author's post.

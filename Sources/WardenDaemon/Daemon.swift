@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import WardenCore
 import Glibc
 import Logging
 
@@ -328,7 +329,7 @@ public final class Daemon: @unchecked Sendable {
             outcomes.push(.claimed(fileID: fileID, name: name, posts: file.posts.count, rejectedLines: file.rejectedLines))
             let now = Date()
             for post in file.posts {
-                let eventTime = min(post.createdAt ?? file.modified, now)
+                let eventTime = min(post.createdAt.flatMap(PostTime.parse) ?? file.modified, now)
                 queue.push(.post(PostJob(post: post, fileID: fileID, eventTime: eventTime, claimedAt: claimedAt)),
                            shard: queue.shard(of: post.authorID))
             }

@@ -1,4 +1,5 @@
 import Foundation
+import WardenCore
 import Logging
 import Yams
 

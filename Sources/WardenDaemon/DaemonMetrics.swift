@@ -1,4 +1,5 @@
 import Foundation
+import WardenCore
 import Prometheus
 
 /// The daemon's Prometheus metrics. They are always counted (a counter increment is a few

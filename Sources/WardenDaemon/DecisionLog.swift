@@ -1,4 +1,5 @@
 import Foundation
+import WardenCore
 import Glibc
 
 /// decisions.jsonl: every decision, allow included, one line each, append-only, rotated

@@ -1,4 +1,5 @@
 import Foundation
+import WardenCore
 import Glibc
 
 /// inotify over Glibc (no C shim): tells which names appeared in the watched directories.

@@ -1,4 +1,5 @@
 import Foundation
+import WardenCore
 import GRDB
 
 /// One strike: an author broke a guideline that counts (`strikes: true`) in one post.

@@ -1,4 +1,5 @@
 import Foundation
+import WardenCore
 import Hummingbird
 import Logging
 

@@ -1,5 +1,6 @@
 // The daemon is Linux-only (inotify, syncfs, sd_notify); WardenCore stays portable.
 import Foundation
+import WardenCore
 import Glibc
 
 /// A failed system call, carrying the operation and the path it was about, so that the

@@ -1,4 +1,5 @@
 import Foundation
+import WardenCore
 import Glibc
 
 /// The spool's directories under one state root, as DESIGN.md lays them out.

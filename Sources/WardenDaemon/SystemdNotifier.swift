@@ -1,4 +1,5 @@
 import Foundation
+import WardenCore
 import Glibc
 
 /// The sd_notify protocol, written by hand: one datagram per message to the AF_UNIX socket

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenCore
 import WardenDaemon
 
 /// `warden pardon AUTHOR [--guideline G]`: forgive strikes and lift an escalation. Written

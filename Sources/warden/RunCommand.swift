@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenCore
 import Logging
 import WardenDaemon
 

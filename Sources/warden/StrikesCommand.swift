@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenCore
 import WardenDaemon
 
 /// `warden strikes AUTHOR`: an author's strikes, escalation and pardons, from the ledger.
