@@ -41,3 +41,22 @@ eval: release
 
 clean:
 	rm -rf .build
+
+# ---------------------------------------------------------------------------------------
+# Daemon targets (owned by the daemon work; see README "Running the daemon").
+
+.PHONY: run bench-daemon
+
+# The daemon in the foreground on ./var with ./rules: drop posts into var/inbox/ and read
+# var/outbox/. Ctrl-C stops it after finishing the posts in flight.
+RUN_ARGS ?=
+run: build
+	@mkdir -p var
+	$(DEBUG_BIN) run --rules rules --state var $(RUN_ARGS)
+
+# Sustained posts/s and rename-to-action-file latency (burst of BENCH_POSTS, then a fixed
+# BENCH_RATE posts/s), peak RSS. Durable writes on. Figures in the README.
+BENCH_POSTS ?= 100000
+BENCH_RATE  ?= 2000
+bench-daemon: release
+	python3 scripts/bench-daemon.py --warden $(RELEASE_BIN) --posts $(BENCH_POSTS) --rate $(BENCH_RATE)

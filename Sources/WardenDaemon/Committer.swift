@@ -26,6 +26,10 @@ final class Committer: @unchecked Sendable {
     private let configuration: DaemonConfiguration
     private let onPardons: @Sendable ([Pardon]) -> Void
     private let strikeWindow: @Sendable () -> TimeInterval
+    /// Every committed batch's judged posts, in order (the shadow guard watches them).
+    private let afterBatch: @Sendable ([JudgedPost]) -> Void
+    /// Twice a second: cheap checks of files moderators change (confirmations).
+    private let onTick: @Sendable () -> Void
     /// Told how many in-flight slots (posts, or files without posts) and files are finished.
     private let onFinished: @Sendable (_ released: Int, _ files: Int) -> Void
 
@@ -49,6 +53,8 @@ final class Committer: @unchecked Sendable {
          logger: Logger, configuration: DaemonConfiguration, heartbeat: Locked<UInt64>,
          strikeWindow: @escaping @Sendable () -> TimeInterval,
          onPardons: @escaping @Sendable ([Pardon]) -> Void,
+         afterBatch: @escaping @Sendable ([JudgedPost]) -> Void,
+         onTick: @escaping @Sendable () -> Void,
          onFinished: @escaping @Sendable (_ released: Int, _ files: Int) -> Void) throws {
         self.spool = spool
         self.ledger = ledger
@@ -59,6 +65,8 @@ final class Committer: @unchecked Sendable {
         self.configuration = configuration
         self.onPardons = onPardons
         self.strikeWindow = strikeWindow
+        self.afterBatch = afterBatch
+        self.onTick = onTick
         self.heartbeat = heartbeat
         self.onFinished = onFinished
         lastPardonID = try ledger.lastPardonID()
@@ -75,6 +83,7 @@ final class Committer: @unchecked Sendable {
             if now - lastPardonCheck > 500_000_000 {
                 lastPardonCheck = now
                 checkForPardons()
+                onTick()
             }
             if now - lastPrune > 600_000_000_000 {
                 lastPrune = now
@@ -150,6 +159,7 @@ final class Committer: @unchecked Sendable {
         }
         if attempt > 0 { logger.notice("batch made durable after retrying", metadata: ["attempts": "\(attempt + 1)"]) }
         account(batch)
+        if !batch.judged.isEmpty { afterBatch(batch.judged) }
         metrics.commitLatency.recordNanoseconds(Int64(POSIX.monotonicNanoseconds() - started))
         onFinished(released, batch.finishedFiles.count + batch.failedFiles.filter(\.moveFromProcessing).count)
     }

@@ -9,7 +9,16 @@ import Logging
 /// so a swap is atomic between posts and never in the middle of one.
 struct RulesInForce: Sendable {
     var generation: Int
+    /// What the workers judge with: `loaded` with demoted rules in shadow mode.
     var ruleSet: RuleSet
+    /// The rules directory as loaded and validated.
+    var loaded: RuleSet
+    var demoted: Set<String> = []
+
+    func with(loaded: RuleSet, demoted: Set<String>) -> RulesInForce {
+        RulesInForce(generation: generation + 1, ruleSet: demoted.isEmpty ? loaded : loaded.demoting(demoted),
+                     loaded: loaded, demoted: demoted)
+    }
 }
 
 /// `warden run`: the long-running service. One thread watches the inbox and claims posts,
@@ -35,6 +44,7 @@ public final class Daemon: @unchecked Sendable {
     private let wakePipe: (read: Int32, write: Int32)
     private var signalSources: [any DispatchSourceSignal] = []
     private var nextFileID = 0
+    private var shadowGuard: Locked<ShadowGuard>?
     private var pending: [String] = []
     private var pendingSet: Set<String> = []
 
@@ -53,7 +63,10 @@ public final class Daemon: @unchecked Sendable {
         } catch {
             throw DaemonError.rulesInvalid(directory: configuration.rulesDirectory, diagnostics: error.diagnostics.map(\.description))
         }
-        rules = Locked(RulesInForce(generation: 1, ruleSet: ruleSet))
+        rules = Locked(RulesInForce(generation: 1, ruleSet: ruleSet, loaded: ruleSet))
+        for warning in ruleSet.warnings {
+            logger.warning("\(warning.description)")
+        }
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw SystemError("pipe", "(wake-up pipe)") }
         for fd in fds {
@@ -94,6 +107,14 @@ public final class Daemon: @unchecked Sendable {
             throw DaemonError.ledger(path: layout.ledger, underlying: "\(error)")
         }
         try spool.removeTemporaryFiles()
+        let guardian = Locked(ShadowGuard(stateDirectory: layout.state))
+        shadowGuard = guardian
+        let initiallyDemoted = guardian.withLock { $0.rulesLoaded(rules.current.loaded) }
+        if !initiallyDemoted.isEmpty {
+            rules.withLock { $0 = $0.with(loaded: $0.loaded, demoted: initiallyDemoted) }
+            logger.warning("rules stay in shadow mode until a moderator confirms them (`warden confirm RULE`)",
+                           metadata: ["rules": "\(initiallyDemoted.sorted().joined(separator: ","))"])
+        }
 
         // Recovery: posts left in processing/ are read first, their ledger rows undone, and
         // they are judged again before anything new (see `Ledger.undo`).
@@ -119,6 +140,8 @@ public final class Daemon: @unchecked Sendable {
             onPardons: { [queue] pardons in
                 for pardon in pardons { queue.push(.pardon(pardon), shard: queue.shard(of: pardon.author)) }
             },
+            afterBatch: { [weak self] judged in self?.watchForRunawayRules(judged) },
+            onTick: { [weak self] in self?.checkConfirmations() },
             onFinished: { [weak self] released, files in self?.finished(released: released, files: files) })
 
         let threads = DispatchGroup()
@@ -395,10 +418,12 @@ public final class Daemon: @unchecked Sendable {
         let current = rules.current
         do {
             let ruleSet = try RuleLoader.load(directory: configuration.rulesDirectory, runExamples: true)
-            if ruleSet.digest == current.ruleSet.digest {
+            if ruleSet.digest == current.loaded.digest {
                 logger.info("rules unchanged", metadata: ["ruleset": "\(ruleSet.digest)"])
             } else {
-                rules.withLock { $0 = RulesInForce(generation: $0.generation + 1, ruleSet: ruleSet) }
+                let demoted = shadowGuard?.withLock { $0.rulesLoaded(ruleSet) } ?? []
+                rules.withLock { $0 = $0.with(loaded: ruleSet, demoted: demoted) }
+                for warning in ruleSet.warnings { logger.warning("\(warning.description)") }
                 logger.notice("rules reloaded", metadata: [
                     "ruleset": "\(ruleSet.digest)", "previous": "\(current.ruleSet.digest)", "rules": "\(ruleSet.ruleIDs.count)",
                     "ms": "\((POSIX.monotonicNanoseconds() - started) / 1_000_000)",
@@ -415,6 +440,35 @@ public final class Daemon: @unchecked Sendable {
             }
         }
         notifier.ready(status: statusLine())
+    }
+
+    // MARK: Shadow demotion
+
+    /// Called by the committer with each batch, in order.
+    private func watchForRunawayRules(_ judged: [JudgedPost]) {
+        guard let shadowGuard else { return }
+        var newlyDemoted: [String] = []
+        let now = Date()
+        shadowGuard.withLock { guardian in
+            for post in judged { newlyDemoted += guardian.observe(enforcedRules: post.decision.rules, now: now) }
+        }
+        guard !newlyDemoted.isEmpty else { return }
+        let demoted = shadowGuard.withLock { $0.demoted }
+        rules.withLock { $0 = $0.with(loaded: $0.loaded, demoted: demoted) }
+        for rule in newlyDemoted {
+            metrics.shadowDemotions.increment()
+            logger.error("rule demoted to shadow mode: it was changed in the last 24 h and acted on more than 5% of the last 1,000 posts; it is judged and logged but not enforced until a moderator runs `warden confirm \(rule)`",
+                         metadata: ["rule": "\(rule)"])
+        }
+    }
+
+    private func checkConfirmations() {
+        guard let shadowGuard else { return }
+        let lifted = shadowGuard.withLock { $0.checkConfirmations() }
+        guard !lifted.isEmpty else { return }
+        let demoted = shadowGuard.withLock { $0.demoted }
+        rules.withLock { $0 = $0.with(loaded: $0.loaded, demoted: demoted) }
+        logger.notice("rules confirmed by a moderator: enforced again", metadata: ["rules": "\(lifted.joined(separator: ","))"])
     }
 
     private func watchRules(_ watcher: DirectoryWatcher) {
