@@ -8,9 +8,21 @@ struct CheckCommand: ParsableCommand {
 
     @Argument(help: "Rules directory (default: --rules or ./rules).") var directory: String?
     @OptionGroup var options: RulesOptions
+    @Flag(name: .long, help: "Print each rule's compiled patterns (rule, text view, PCRE2 source), one per line.")
+    var printPatterns = false
 
     func run() throws {
-        let ruleSet = try loadRules(options.directory(directory), runExamples: true, format: options.format)
+        let ruleSet = try loadRules(options.directory(directory), runExamples: !printPatterns, format: options.format)
+        if printPatterns {
+            for rule in ruleSet.rules {
+                for pattern in rule.allPatterns {
+                    let view = pattern.view == .normalized ? "normalized" : "original"
+                    Output.standard.line("\(rule.id)\t\(view)\t\(pattern.pattern.isCaseless ? "i" : "-")\t\(pattern.pattern.source)")
+                }
+            }
+            Output.standard.flush()
+            return
+        }
         let examples = ruleSet.rules.reduce(0) { $0 + $1.examples.count }
         if options.format == .json {
             var w = JSONWriter()

@@ -30,8 +30,10 @@ struct ExplainCommand: ParsableCommand {
         let scalars = Array(input.unicodeScalars)
         let out = Output.standard
         out.line(Style.bold("decision: \(decision.action.rawValue)") + (decision.guidelines.isEmpty ? "" : "  (\(decision.guidelines.joined(separator: ", ")))"))
-        if evaluation.results.isEmpty { out.line("no rule matched") }
-        for result in evaluation.results {
+        // Condition-only rules whose conditions failed are noise here: show what found something.
+        let shown = evaluation.results.filter { $0.matched || !$0.spans.isEmpty || $0.limit != nil }
+        if shown.isEmpty { out.line("no rule matched") }
+        for result in shown {
             let rule = ruleSet.rules[result.ruleIndex]
             var status = result.matched ? Style.red("matched") : "conditions not met"
             if rule.mode == .shadow { status += " (shadow: not enforced)" }

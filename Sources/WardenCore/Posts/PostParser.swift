@@ -134,15 +134,16 @@ struct JSONReader {
         guard first == UInt8(ascii: "{") else { throw PostError("a post must be a JSON object; the input starts with \(describe(first))") }
         var id: String?, platform: String?, authorID: String?, authorName: String?, text: String?
         var createdAt: String?, inReplyTo: String?, visibility: String?
-        var seen = Set<String>()
+        // A bit per known key: a Set<String> here cost an allocation and two hashes per post.
+        var seen: UInt8 = 0
+        let known = ["id", "platform", "text", "created_at", "in_reply_to", "visibility", "author"]
         try readObject { (reader: inout JSONReader, key: String) throws(PostError) in
-            switch key {
-            case "id", "platform", "text", "created_at", "in_reply_to", "visibility", "author":
-                guard seen.insert(key).inserted else { throw reader.error("duplicate key \"\(key)\"") }
-            default:
+            guard let bit = known.firstIndex(of: key) else {
                 try reader.skipValue()
                 return
             }
+            guard seen & (1 << bit) == 0 else { throw reader.error("duplicate key \"\(key)\"") }
+            seen |= 1 << bit
             switch key {
             case "id": id = try reader.readString(field: "id")
             case "text": text = try reader.readString(field: "text")
@@ -152,14 +153,16 @@ struct JSONReader {
             case "visibility": visibility = try reader.readOptionalString(field: "visibility")
             default:
                 guard reader.peek() == UInt8(ascii: "{") else { throw PostError("\"author\" must be an object with an \"id\"") }
-                var authorSeen = Set<String>()
+                var idSeen = false, nameSeen = false
                 try reader.readObject { (inner: inout JSONReader, authorKey: String) throws(PostError) in
                     switch authorKey {
                     case "id":
-                        guard authorSeen.insert(authorKey).inserted else { throw inner.error("duplicate key \"author.id\"") }
+                        guard !idSeen else { throw inner.error("duplicate key \"author.id\"") }
+                        idSeen = true
                         authorID = try inner.readString(field: "author.id")
                     case "name":
-                        guard authorSeen.insert(authorKey).inserted else { throw inner.error("duplicate key \"author.name\"") }
+                        guard !nameSeen else { throw inner.error("duplicate key \"author.name\"") }
+                        nameSeen = true
                         authorName = try inner.readOptionalString(field: "author.name")
                     default:
                         try inner.skipValue()

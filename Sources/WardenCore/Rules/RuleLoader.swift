@@ -544,12 +544,13 @@ struct LoadContext {
 
     // MARK: Word lists
 
-    /// Entries from one word-list line: a trailing `*` marks a stem.
+    /// Entries from one word-list line: a trailing `*` after a letter marks a stem (`fuck*`);
+    /// stars after a star are a literal mask (`f***`).
     static func entries(fromLine line: String) -> [WordTrie.Entry] {
         var text = line.trimmingCharacters(in: " \t\r")
         guard !text.isEmpty else { return [] }
         var isStem = false
-        if text.hasSuffix("*") && text.count > 1 {
+        if text.hasSuffix("*"), text.count > 2, text.dropLast().last != "*" {
             isStem = true
             text.removeLast()
         }
@@ -660,6 +661,13 @@ enum ReDoSCheck {
             if chars[i] == "{", i + 1 < chars.count, chars[i + 1].isNumber { return true }
             return false
         }
+        func isUnbounded(at i: Int) -> Bool {
+            guard i < chars.count else { return false }
+            if chars[i] == "*" || chars[i] == "+" { return true }
+            guard chars[i] == "{", let close = chars[i...].firstIndex(of: "}") else { return false }
+            let body = chars[(i + 1)..<close]
+            return body.last == "," && body.dropLast().allSatisfy(\.isNumber)
+        }
         while index < chars.count {
             let c = chars[index]
             if c == "\\" { index += 2; continue }
@@ -673,7 +681,8 @@ enum ReDoSCheck {
             case "(": stack.append(false)
             case ")":
                 let hadQuantifier = stack.popLast() ?? false
-                if hadQuantifier && isQuantifier(at: index + 1) { return true }
+                // Only an unbounded outer repeat blows up: `(?:\w+\s+){0,4}` costs at most a constant factor.
+                if hadQuantifier && isUnbounded(at: index + 1) { return true }
                 if hadQuantifier, !stack.isEmpty { stack[stack.count - 1] = true }
             default:
                 if isQuantifier(at: index), !stack.isEmpty { stack[stack.count - 1] = true }
