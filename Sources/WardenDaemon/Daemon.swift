@@ -102,7 +102,9 @@ public final class Daemon: @unchecked Sendable {
         let log = try DecisionLog(path: layout.decisionsLog, maxBytes: configuration.decisionsLogMaxBytes, keep: configuration.decisionsLogKeep)
         let ledger: Ledger
         do {
-            ledger = try Ledger(path: layout.ledger, durable: configuration.durable)
+            // With syncfs, the committer's one flush per batch also makes the WAL durable
+            // before any action file is renamed in, so SQLite need not fsync on its own.
+            ledger = try Ledger(path: layout.ledger, durable: configuration.durable && !Durability.isAvailable)
         } catch {
             throw DaemonError.ledger(path: layout.ledger, underlying: "\(error)")
         }
@@ -227,6 +229,7 @@ public final class Daemon: @unchecked Sendable {
                 rescan(spool: spool)
                 lastRescan = now
                 pruneBooks(&lastPrune, now: now)
+                sweepDone(now: now)
             }
             if reloadRequested.withLock({ let value = $0; $0 = false; return value }) {
                 reloadDue = now
@@ -394,6 +397,35 @@ public final class Daemon: @unchecked Sendable {
             }
             queue.release(shard: shard)
         }
+    }
+
+    private let sweeping = Locked<Bool>(false)
+    private var lastSweep: UInt64 = 0
+
+    /// Deletes done/ files older than the configured retention, hourly, on a thread of its
+    /// own: a first sweep over months of posts may take minutes and must not stall claims.
+    /// Age is the file's ctime, i.e. when it was renamed into done/.
+    private func sweepDone(now: UInt64) {
+        guard let retention = configuration.doneRetention, lastSweep == 0 || now - lastSweep >= 3_600_000_000_000,
+              sweeping.withLock({ let busy = $0; $0 = true; return !busy }) else { return }
+        lastSweep = now
+        let path = layout.done
+        let logger = self.logger
+        let sweeping = self.sweeping
+        let thread = Thread {
+            defer { sweeping.withLock { $0 = false } }
+            let cutoff = Date().addingTimeInterval(-retention).timeIntervalSince1970
+            guard let names = try? POSIX.listDirectory(path) else { return }
+            var removed = 0
+            for name in names {
+                var info = stat()
+                guard lstat(path + "/" + name, &info) == 0, TimeInterval(info.st_ctim.tv_sec) < cutoff else { continue }
+                if unlink(path + "/" + name) == 0 { removed += 1 }
+            }
+            if removed > 0 { logger.info("removed old posts from done/", metadata: ["files": "\(removed)", "retention_days": "\(retention / 86_400)"]) }
+        }
+        thread.name = "warden-retention"
+        thread.start()
     }
 
     private func pruneBooks(_ lastPrune: inout UInt64, now: UInt64) {

@@ -55,8 +55,8 @@ public final class Ledger: Sendable {
     public let path: String
 
     /// Opens (creating if needed) the ledger at `path`.
-    /// - Parameter durable: `synchronous = FULL`, so a committed batch survives power loss;
-    ///   the daemon always passes true, tests may pass false.
+    /// - Parameter durable: `synchronous = FULL`, so a committed batch survives power loss
+    ///   by itself; the daemon passes false when its per-batch `syncfs` flushes the WAL instead.
     public init(path: String, durable: Bool = true) throws {
         self.path = path
         var configuration = Configuration()

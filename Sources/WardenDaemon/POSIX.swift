@@ -140,6 +140,8 @@ enum Durability {
         return unsafeBitCast(symbol, to: SyncFS.self)
     }()
 
+    static var isAvailable: Bool { syncfsFunction != nil }
+
     /// Flushes the whole filesystem that holds `fd`. Returns false if `syncfs` is unavailable.
     static func syncFilesystem(of fd: Int32, what: String) throws(SystemError) -> Bool {
         guard let syncfs = syncfsFunction else { return false }

@@ -137,3 +137,34 @@ enum PostTime {
         return Date(timeIntervalSince1970: TimeInterval(seconds) + fraction)
     }
 }
+
+/// A FIFO between two threads; `take` blocks, and returns nil once closed and drained.
+final class BlockingQueue<Element>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items = RingBuffer<Element>()
+    private var closed = false
+
+    func push(_ element: Element) {
+        condition.lock()
+        items.append(element)
+        condition.signal()
+        condition.unlock()
+    }
+
+    func take() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let item = items.popFirst() { return item }
+            if closed { return nil }
+            condition.wait()
+        }
+    }
+
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
