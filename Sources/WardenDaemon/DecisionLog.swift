@@ -29,6 +29,34 @@ final class DecisionLog {
         var info = stat()
         fstat(fd, &info)
         size = Int(info.st_size)
+        try dropTornLine()
+    }
+
+    /// A kill in the middle of an append can leave a last line without its newline; it is
+    /// cut off at start-up (that batch's posts are still in processing/ and are logged again).
+    private func dropTornLine() throws(SystemError) {
+        guard size > 0 else { return }
+        let readFD = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard readFD >= 0 else { return }
+        defer { close(readFD) }
+        var end = size
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while end > 0 {
+            let start = max(0, end - chunk.count)
+            let count = chunk.withUnsafeMutableBytes { pread(readFD, $0.baseAddress, end - start, off_t(start)) }
+            guard count == end - start else { return }
+            if let newline = chunk[0..<count].lastIndex(of: UInt8(ascii: "\n")) {
+                let keep = start + newline + 1
+                if keep < size {
+                    if ftruncate(fd, off_t(keep)) != 0 { throw SystemError("truncate a torn last line of", path) }
+                    size = keep
+                }
+                return
+            }
+            end = start
+        }
+        if ftruncate(fd, 0) != 0 { throw SystemError("truncate a torn last line of", path) }
+        size = 0
     }
 
     /// Appends the lines (each without its newline). Not flushed: the batch's `syncfs` does.

@@ -109,3 +109,14 @@ import Testing
         #expect(String(decoding: buffer.prefix(max(0, count)), as: UTF8.self) == "READY=1\nSTATUS=Ready")
     }
 }
+
+@Suite struct DecisionLogRecoveryTests {
+    @Test func aTornLastLineIsCutOffAtStartUp() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path + "/decisions.jsonl"
+        try Data("{\"post_id\":\"a\"}\n{\"post_id\":\"b\"}\n{\"post_id\":\"c".utf8).write(to: URL(fileURLWithPath: path))
+        let log = try DecisionLog(path: path, maxBytes: 1 << 20, keep: 2)
+        try log.append([Array("{\"post_id\":\"c\"}".utf8)])
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "{\"post_id\":\"a\"}\n{\"post_id\":\"b\"}\n{\"post_id\":\"c\"}\n")
+    }
+}
