@@ -88,15 +88,13 @@ def main():
     text_bytes = os.path.getsize(texts)
     json_bytes = os.path.getsize(jsonl)
 
-    listing = subprocess.run([args.warden, "check", "--print-patterns", args.rules], capture_output=True, text=True, check=True).stdout
-    patterns = [line.split("\t", 3)[3] for line in listing.splitlines() if line.count("\t") >= 3]
-    pattern_file = os.path.join(workdir, "patterns.txt")
-    with open(pattern_file, "w") as f:
-        for p in patterns:
-            f.write("(*UCP)" + p + "\n")
+    listing = subprocess.run([args.warden, "check", "--format", "json", "--print-patterns", args.rules], capture_output=True, text=True, check=True).stdout
+    patterns = [json.loads(line)["pattern"] for line in listing.splitlines() if line.strip()]
+    # One -e per pattern: moderators' patterns may span lines in (?x) mode, which -f cannot read.
+    pattern_args = [arg for p in patterns for arg in ("-e", "(*UCP)" + p)]
 
     warden_cmd = ["taskset", "-c", "0", args.warden, "scan", "--rules", args.rules, "-"]
-    grep_cmd = ["taskset", "-c", "0", "pcre2grep", "-c", "-i", "-u", "-f", pattern_file]
+    grep_cmd = ["taskset", "-c", "0", "pcre2grep", "-c", "-i", "-u"] + pattern_args
     w_times, g_times = [], []
     for _ in range(args.runs):  # interleaved, so both see the same machine load
         w, _ = timed(warden_cmd, jsonl)

@@ -17,10 +17,23 @@ struct CheckCommand: ParsableCommand {
             for rule in ruleSet.rules {
                 for pattern in rule.allPatterns {
                     let view = pattern.view == .normalized ? "normalized" : "original"
-                    Output.standard.line("\(rule.id)\t\(view)\t\(pattern.pattern.isCaseless ? "i" : "-")\t\(pattern.pattern.source)")
+                    if options.format == .json {
+                        var w = JSONWriter()
+                        w.beginObject()
+                        w.key("rule"); w.string(rule.id)
+                        w.key("view"); w.string(view)
+                        w.key("caseless"); w.bool(pattern.pattern.isCaseless)
+                        w.key("pattern"); w.string(pattern.pattern.source)
+                        w.endObject()
+                        Output.standard.write(w.bytes + [0x0A])
+                    } else {
+                        let oneLine = pattern.pattern.source.replacingOccurrences(of: "\n", with: "\\n")
+                        Output.standard.line("\(rule.id)\t\(view)\t\(pattern.pattern.isCaseless ? "i" : "-")\t\(oneLine)")
+                    }
                 }
             }
             Output.standard.flush()
+            Output.error(ruleSet.planSummary)
             return
         }
         let examples = ruleSet.rules.reduce(0) { $0 + $1.examples.count }

@@ -13,12 +13,14 @@ struct ScanCommand: ParsableCommand {
     @Option(name: .long, help: "Rules directory (default: ./rules).") var rules: String?
     @Option(name: .long, help: "Output format: json (one decision per line, the default) or text.") var format: OutputFormat = .json
     @Flag(name: .long, help: "Print only posts that need an action.") var actionsOnly = false
+    @Flag(name: .long, help: "At the end, print on stderr the time spent in each rule's patterns, slowest first.") var profile = false
     @Option(name: .customLong("org-name")) var orgName: String = "our team"
     @Option(name: .customLong("org-contact")) var orgContact: String = "a private message to our page"
 
     func run() throws {
         let ruleSet = try loadRules(rules ?? RulesOptions.defaultRulesDirectory(), runExamples: false)
         let judge = Judge(ruleSet: ruleSet, organisation: Organisation(name: orgName, contact: orgContact))
+        judge.profiling = profile
         var source = try LineSource(path: file)
         let out = Output.standard
         let limits = PostLimits()
@@ -60,6 +62,17 @@ struct ScanCommand: ParsableCommand {
             Output.error(
                 "\rscanned \(posts) posts in \(String(format: "%.2f", seconds)) s (\(Int(Double(posts) / max(seconds, 1e-9))) posts/s): \(acted) need an action, \(invalid) invalid lines")
         }
+        if profile { printProfile(judge, posts: posts) }
         if invalid > 0 { throw ExitStatus.inputError }
+    }
+
+    private func printProfile(_ judge: Judge, posts: Int) {
+        func micros(_ d: Duration) -> Double { Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12 }
+        let perPost = { (d: Duration) in String(format: "%8.2f µs/post", micros(d) / Double(max(posts, 1))) }
+        Output.error("combined passes: \(perPost(judge.combinedTime))")
+        let ranked = zip(judge.ruleSet.rules, judge.ruleTime).sorted { $0.1 > $1.1 }
+        for (rule, time) in ranked.prefix(25) where time > .zero {
+            Output.error("\(perPost(time))  \(rule.id)  [\(rule.location)]")
+        }
     }
 }

@@ -23,13 +23,14 @@ struct WardenProcess {
     }
 
     /// Runs `warden ARGS` with `input` on stdin and waits for it.
-    static func run(_ arguments: [String], input: String = "", currentDirectory: String? = nil) throws -> Result {
+    static func run(_ arguments: [String], input: String = "", currentDirectory: String? = nil, environment extra: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
         if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
         var environment = ProcessInfo.processInfo.environment
         environment["NO_COLOR"] = "1"
+        environment.merge(extra) { $1 }
         process.environment = environment
         // Files rather than pipes: no deadlock whatever the sizes of input and output.
         let scratch = try temporaryDirectory()
@@ -191,5 +192,21 @@ struct CLITests {
         #expect(result.stdout.contains("Keep it clean."))
         #expect(result.stdout.contains("the comment is removed"))
         #expect(result.stdout.contains("After 3, every new comment of yours is held"))
+    }
+}
+
+@Suite("PCRE2 JIT fallback")
+struct JITFallbackTests {
+    @Test("with the JIT off, the interpreter gives the same decisions")
+    func interpreterGivesTheSameDecisions() throws {
+        let input = (0..<50).map { i in
+            #"{"id":"p\#(i)","author":{"id":"u\#(i % 7)"},"text":"\#(["f.u.c.k off", "lovely day", "check out my channel", "sh1t service", "cocktail cock", "a classic"][i % 6]) \#(i)"}"#
+        }.joined(separator: "\n")
+        let rules = ["scan", "--rules", WardenProcess.fixtureRules, "--format", "text"]
+        let jit = try WardenProcess.run(rules, input: input)
+        let interpreted = try WardenProcess.run(rules, input: input, environment: ["WARDEN_PCRE2_JIT": "0"])
+        #expect(jit.status == 0 && interpreted.status == 0)
+        #expect(jit.stdout == interpreted.stdout)
+        #expect(jit.stdout.contains("delete"))
     }
 }

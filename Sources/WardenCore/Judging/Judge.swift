@@ -35,6 +35,8 @@ public final class Judge {
     private var limits: [String?]
     private var touched: [Int] = []
     private var findings: [Range<Int>] = []
+    private var branchHits: [BranchHit] = []
+    private var firstHit: [Int: Int] = [:]
 
     /// At most this many spans are kept per rule: enough to redact a post, bounded for a hostile one.
     static let maxSpansPerRule = 64
@@ -105,26 +107,53 @@ public final class Judge {
         for range in ranges where spans[index].count < Self.maxSpansPerRule { spans[index].append(range) }
     }
 
-    /// Runs one view's patterns: the combined pre-filter first; only if it finds something do
-    /// the covered patterns run, and then only from where it found it (no branch of the
-    /// alternation matched earlier, so no covered pattern can).
+    /// Runs one view's patterns: the literal scan first, then each gated pattern whose
+    /// literal occurred, from its first occurrence, then the ungated ones.
     private func run(_ plan: MatchPlan.ViewPlan, on subject: UnsafeBufferPointer<UInt8>, view: TextView, author: String) {
-        var start = 0
-        var runCovered = true
-        if let prefilter = plan.prefilter {
-            switch scratch.firstMatch(prefilter, in: subject) {
-            case .notFound: runCovered = false
-            case .found(let range): start = range.lowerBound
-            case .limitExceeded: start = 0  // each pattern on its own, so the limit is blamed on the right rule
+        if let scan = plan.literalScan {
+            branchHits.removeAll(keepingCapacity: true)
+            let clock = ContinuousClock()
+            let began = profiling ? clock.now : nil
+            let gaveUp = scratch.scanBranches(scan, in: subject, into: &branchHits)
+            if let began { combinedTime += clock.now - began }
+            if gaveUp != nil {
+                // Too many literals to count (a hostile post): run every gated pattern.
+                for entry in plan.gated { runPattern(entry, on: subject, from: 0, view: view, author: author) }
+            } else if !branchHits.isEmpty {
+                firstHit.removeAll(keepingCapacity: true)
+                for hit in branchHits {
+                    for gated in plan.owners[hit.branch] where firstHit[gated].map({ hit.range.lowerBound < $0 }) ?? true {
+                        firstHit[gated] = hit.range.lowerBound
+                    }
+                }
+                for (gated, start) in firstHit.sorted(by: { $0.key < $1.key }) {
+                    runPattern(plan.gated[gated], on: subject, from: start, view: view, author: author)
+                }
             }
         }
-        if runCovered {
-            for entry in plan.covered { runPattern(entry, on: subject, from: start, view: view, author: author) }
-        }
-        for entry in plan.uncovered { runPattern(entry, on: subject, from: 0, view: view, author: author) }
+        for entry in plan.ungated { runPattern(entry, on: subject, from: 0, view: view, author: author) }
+    }
+
+    /// Time spent in each rule's patterns, when `profiling` is on (`warden scan --profile`).
+    public private(set) var ruleTime: [Duration] = []
+    /// Time spent in the literal scans that decide which patterns run.
+    public private(set) var combinedTime: Duration = .zero
+    public var profiling = false {
+        didSet { ruleTime = Array(repeating: .zero, count: ruleSet.rules.count) }
     }
 
     private func runPattern(_ entry: MatchPlan.Entry, on subject: UnsafeBufferPointer<UInt8>, from start: Int, view: TextView, author: String) {
+        if profiling {
+            let clock = ContinuousClock()
+            let began = clock.now
+            defer { ruleTime[entry.rule] += clock.now - began }
+            runPatternTimed(entry, on: subject, from: start, view: view, author: author)
+        } else {
+            runPatternTimed(entry, on: subject, from: start, view: view, author: author)
+        }
+    }
+
+    private func runPatternTimed(_ entry: MatchPlan.Entry, on subject: UnsafeBufferPointer<UInt8>, from start: Int, view: TextView, author: String) {
         let rule = ruleSet.rules[entry.rule]
         if !rule.conditions.exceptAuthors.isEmpty && rule.conditions.exceptAuthors.contains(author) { return }
         let allow = entry.pattern.usesAllowList ? ruleSet.guidelines[rule.guidelineIndex].allow : []

@@ -386,10 +386,18 @@ struct LoadContext {
             }
         }
         var wordPattern: RulePattern?
-        if let wordLocation, let source = WordTrie.pattern(for: WordTrie.withCollapsedVariants(entries)) {
+        let allEntries = WordTrie.withCollapsedVariants(entries)
+        if let wordLocation, let source = WordTrie.pattern(for: allEntries) {
             do {
                 let compiled = try CompiledPattern(source, caseless: false)
-                wordPattern = RulePattern(pattern: compiled, view: .normalized, usesAllowList: true, location: wordLocation)
+                // A word list's literals are its entries, up to any masking star.
+                let prefixes = Set(allEntries.compactMap { entry -> String? in
+                    let literal = String(entry.text.prefix { $0 != "*" })
+                    return literal.isEmpty ? nil : literal
+                })
+                let gate: Set<String>? = allEntries.allSatisfy { !$0.text.hasPrefix("*") } ? prefixes : nil
+                wordPattern = RulePattern(
+                    pattern: compiled, view: .normalized, usesAllowList: true, location: wordLocation, literalPrefixes: gate)
             } catch {
                 self.error(wordLocation, "the word list does not compile: \(error.message)")
             }
@@ -399,7 +407,10 @@ struct LoadContext {
         for (source, patternNode) in stringList(mapping["patterns"], file: file, key: "patterns") {
             do {
                 let compiled = try CompiledPattern(source, caseless: !caseSensitive)
-                patterns.append(RulePattern(pattern: compiled, view: view, usesAllowList: false, location: location(file, patternNode)))
+                patterns.append(
+                    RulePattern(
+                        pattern: compiled, view: view, usesAllowList: false, location: location(file, patternNode),
+                        literalPrefixes: LiteralPrefixes.extract(source)))
             } catch {
                 self.error(
                     location(file, patternNode, innerLine: 1, innerColumn: error.characterOffset + 1),
