@@ -305,12 +305,22 @@ final class Committer: @unchecked Sendable {
         }
     }
 
-    /// processing/NAME → done/ or failed/. ENOENT on a retry means an earlier attempt
-    /// already moved it.
+    /// processing/NAME → done/ or failed/, never over an earlier file of the same name (a
+    /// producer reusing names): that one is kept and this one becomes NAME~1, NAME~2, ….
+    /// ENOENT on a retry means an earlier attempt already moved it.
+    /// Into failed/ a same-named file is replaced, so NAME and NAME.error stay a pair.
     private func moveOut(_ name: String, to directory: Int32, label: String) throws(SystemError) {
-        if renameat(spool.processing, name, directory, name) != 0 && errno != ENOENT {
+        if directory == spool.failed {
+            if renameat(spool.processing, name, directory, name) == 0 || errno == ENOENT { return }
             throw SystemError("rename into \(label)", spool.layout.processing + "/" + name)
         }
+        var target = name
+        for attempt in 1...1_000 {
+            if NoReplace.rename(spool.processing, name, directory, target) == 0 || errno == ENOENT { return }
+            if errno != EEXIST { break }
+            target = "\(name)~\(attempt)"
+        }
+        throw SystemError("rename into \(label)", spool.layout.processing + "/" + name)
     }
 
     private func account(_ batch: Batch) {

@@ -45,7 +45,9 @@ public final class Daemon: @unchecked Sendable {
     private var signalSources: [any DispatchSourceSignal] = []
     private var nextFileID = 0
     private var shadowGuard: Locked<ShadowGuard>?
-    private var pending: [String] = []
+    private var pending = RingBuffer<String>()
+    /// A name could not be claimed yet (same name in processing/): rescan within a second.
+    private var rescanSoon = false
     private var pendingSet: Set<String> = []
 
     /// Loads the rules; a rules directory that does not validate stops start-up here, with
@@ -200,7 +202,7 @@ public final class Daemon: @unchecked Sendable {
                    pollfd(fd: wakePipe.read, events: Int16(POLLIN), revents: 0)]
         while !stopRequested.current {
             let backlog = !pending.isEmpty
-            let timeout: Int32 = backlog ? (inFlight.current >= configuration.maxInFlight ? 2 : 0) : (reloadDue != nil ? 50 : 1000)
+            let timeout: Int32 = backlog ? (inFlight.current >= configuration.maxInFlight ? 2 : 0) : (reloadDue != nil || rescanSoon ? 50 : 1000)
             _ = poll(&fds, 2, timeout)
             if fds[1].revents != 0 {
                 var sink = [UInt8](repeating: 0, count: 64)
@@ -225,7 +227,8 @@ public final class Daemon: @unchecked Sendable {
                 logger.warning("inotify queue overflowed; rescanning inbox/")
                 rescan(spool: spool)
                 lastRescan = now
-            } else if now - lastRescan >= rescanNanos {
+            } else if now - lastRescan >= rescanNanos || (rescanSoon && now - lastRescan >= 1_000_000_000) {
+                rescanSoon = false
                 rescan(spool: spool)
                 lastRescan = now
                 pruneBooks(&lastPrune, now: now)
@@ -282,18 +285,20 @@ public final class Daemon: @unchecked Sendable {
     /// Claims and dispatches noticed names while there is room in flight.
     private func dispatchPending(spool: Spool) {
         var index = 0
-        defer {
-            if index > 0 {
-                for name in pending[0..<index] { pendingSet.remove(name) }
-                pending.removeFirst(index)
-            }
-        }
-        while index < pending.count {
+        while !pending.isEmpty {
             if inFlight.current >= configuration.maxInFlight { return }
-            let name = pending[index]
+            guard let name = pending.popFirst() else { return }
+            pendingSet.remove(name)
             index += 1
             do {
-                guard try spool.claim(name) else { continue }
+                switch try spool.claim(name) {
+                case .claimed: break
+                case .gone: continue
+                case .busy:
+                    logger.info("a post with the same file name is still being judged; claiming this one shortly", metadata: ["file": "inbox/\(name)"])
+                    rescanSoon = true
+                    continue
+                }
             } catch {
                 logger.error("cannot claim a post", metadata: ["error": "\(error)"])
                 continue

@@ -150,6 +150,33 @@ enum Durability {
     }
 }
 
+/// `renameat2(…, RENAME_NOREPLACE)`: a rename that fails with EEXIST instead of silently
+/// replacing the target. Looked up with `dlsym` like `syncfs` (not exported by Swift's
+/// Glibc module); where missing, a plain `renameat` after a check (racy only against
+/// another process renaming into processing/, which nothing but warden does).
+enum NoReplace {
+    private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+    private static let renameat2Function: RenameAt2? = {
+        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "renameat2") else { return nil }
+        return unsafeBitCast(symbol, to: RenameAt2.self)
+    }()
+    private static let renameNoReplace: UInt32 = 1
+
+    /// Returns 0 on success, else -1 with `errno` set (EEXIST if the target exists).
+    static func rename(_ fromDir: Int32, _ from: String, _ toDir: Int32, _ to: String) -> Int32 {
+        if let renameat2 = renameat2Function {
+            let result = renameat2(fromDir, from, toDir, to, renameNoReplace)
+            if result == 0 || (errno != EINVAL && errno != ENOSYS) { return result }
+        }
+        var info = stat()
+        if fstatat(toDir, to, &info, AT_SYMLINK_NOFOLLOW) == 0 {
+            errno = EEXIST
+            return -1
+        }
+        return renameat(fromDir, from, toDir, to)
+    }
+}
+
 /// A lock around a value, for the few places where threads share state (work queues,
 /// the current rule set). `NSLock` rather than `Synchronization.Mutex` so the package
 /// keeps building for macOS 14, which Package.swift declares.

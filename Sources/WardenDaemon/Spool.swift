@@ -60,11 +60,16 @@ final class Spool: Sendable {
         !name.hasPrefix(".") && !name.isEmpty
     }
 
-    /// Claims `name` by renaming it from inbox/ into processing/.
-    /// Returns false if it is gone (another claim, or the producer took it back): not an error.
-    func claim(_ name: String) throws(SystemError) -> Bool {
-        if renameat(inbox, name, processing, name) == 0 { return true }
-        if errno == ENOENT { return false }
+    enum Claim { case claimed, gone, busy }
+
+    /// Claims `name` by renaming it from inbox/ into processing/, never over a file of the
+    /// same name still being judged (a producer reusing a name must not make a post vanish).
+    /// `.gone`: another claim, or the producer took it back: not an error. `.busy`: a post
+    /// of that name is in processing/; try again once it is finished.
+    func claim(_ name: String) throws(SystemError) -> Claim {
+        if NoReplace.rename(inbox, name, processing, name) == 0 { return .claimed }
+        if errno == ENOENT { return .gone }
+        if errno == EEXIST { return .busy }
         throw SystemError("claim (rename into processing/)", layout.inbox + "/" + name)
     }
 
