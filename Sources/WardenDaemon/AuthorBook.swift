@@ -88,10 +88,21 @@ final class AuthorBook {
     /// `warden pardon` even after the strikes age out. Every post of an escalated author is
     /// acted on at least as `hold` (hold_author) or `delete` (block_author), including the
     /// post that crossed the threshold.
-    func record(_ decision: inout Decision, post: Post, at: Date, policy: EscalationPolicy) -> LedgerChange {
+    /// `historyWindow`: how far back the rules look at an author's posts; older traces are
+    /// dropped here, so memory follows the rules (nothing is kept if no rule needs history).
+    func record(_ decision: inout Decision, post: Post, at: Date, policy: EscalationPolicy,
+                historyWindow: TimeInterval = 86_400) -> LedgerChange {
         var record = authors[post.authorID] ?? AuthorRecord()
         record.forget(postID: post.id)
-        record.posts.append(PostTrace(postID: post.id, at: at, textDigest: decision.textDigest))
+        let oldest = at.addingTimeInterval(-historyWindow)
+        if let keep = record.posts.firstIndex(where: { $0.at >= oldest }) {
+            if keep > 0 { record.posts.removeFirst(keep) }
+        } else {
+            record.posts.removeAll()
+        }
+        if historyWindow > 0 {
+            record.posts.append(PostTrace(postID: post.id, at: at, textDigest: decision.textDigest))
+        }
         if record.posts.count > AuthorRecord.maxPostTraces {
             record.posts.removeFirst(record.posts.count - AuthorRecord.maxPostTraces)
         }
@@ -110,7 +121,7 @@ final class AuthorBook {
             decision.escalation = escalation
             decision.action = max(decision.action, Self.floor(for: escalation))
         }
-        authors[post.authorID] = record
+        authors[post.authorID] = record.isEmpty ? nil : record
         return LedgerChange(postID: post.id, author: post.authorID, at: at, textDigest: decision.textDigest,
                             strikeGuidelines: decision.strikeGuidelines, escalation: newEscalation)
     }

@@ -26,6 +26,7 @@ final class Committer: @unchecked Sendable {
     private let configuration: DaemonConfiguration
     private let onPardons: @Sendable ([Pardon]) -> Void
     private let strikeWindow: @Sendable () -> TimeInterval
+    private let historyWindow: @Sendable () -> TimeInterval
     /// Every committed batch's judged posts, in order (the shadow guard watches them).
     private let afterBatch: @Sendable ([JudgedPost]) -> Void
     /// Twice a second: cheap checks of files moderators change (confirmations).
@@ -41,6 +42,17 @@ final class Committer: @unchecked Sendable {
     }
 
     private var files: [Int: TrackedFile] = [:]
+    /// Ids of recent posts that got an action file, so that an edit now allowed can take
+    /// its stale action file away without a syscall for every allowed post. Bounded.
+    private var actedIDs: Set<String> = []
+    private var actedOrder = RingBuffer<String>()
+    private static let actedCapacity = 100_000
+
+    private func rememberActed(_ postID: String) {
+        guard actedIDs.insert(postID).inserted else { return }
+        actedOrder.append(postID)
+        if actedOrder.count > Self.actedCapacity, let oldest = actedOrder.popFirst() { actedIDs.remove(oldest) }
+    }
     private var lastPardonID: Int64 = 0
     private var lastDataVersion: Int64 = -1
     private var lastPardonCheck: UInt64 = 0
@@ -52,6 +64,7 @@ final class Committer: @unchecked Sendable {
     init(spool: Spool, ledger: Ledger, log: DecisionLog, outcomes: OutcomeQueue, metrics: DaemonMetrics,
          logger: Logger, configuration: DaemonConfiguration, heartbeat: Locked<UInt64>,
          strikeWindow: @escaping @Sendable () -> TimeInterval,
+         historyWindow: @escaping @Sendable () -> TimeInterval,
          onPardons: @escaping @Sendable ([Pardon]) -> Void,
          afterBatch: @escaping @Sendable ([JudgedPost]) -> Void,
          onTick: @escaping @Sendable () -> Void,
@@ -65,6 +78,7 @@ final class Committer: @unchecked Sendable {
         self.configuration = configuration
         self.onPardons = onPardons
         self.strikeWindow = strikeWindow
+        self.historyWindow = historyWindow
         self.afterBatch = afterBatch
         self.onTick = onTick
         self.heartbeat = heartbeat
@@ -136,10 +150,13 @@ final class Committer: @unchecked Sendable {
                 batch.judged.append(judged)
                 batch.operations.append(.judged(judged.change))
                 batch.logLines.append(judged.decision.logLineJSON())
+                let postID = judged.decision.postID
                 if judged.decision.needsActionFile {
-                    batch.actionFiles.append((judged.decision.postID + ".json", judged.decision.actionFileJSON()))
-                } else if judged.isEdit {
-                    batch.staleActionFiles.append(judged.decision.postID + ".json")
+                    batch.actionFiles.append((postID + ".json", judged.decision.actionFileJSON()))
+                    rememberActed(postID)
+                } else if judged.isEdit || actedIDs.contains(postID) {
+                    batch.staleActionFiles.append(postID + ".json")
+                    actedIDs.remove(postID)
                 }
                 released += 1
                 if var file = files[judged.fileID] {
@@ -377,7 +394,7 @@ final class Committer: @unchecked Sendable {
     private func prune() {
         do {
             let now = Date()
-            try ledger.prune(strikesBefore: now.addingTimeInterval(-strikeWindow()), postsBefore: now.addingTimeInterval(-configuration.historyWindow))
+            try ledger.prune(strikesBefore: now.addingTimeInterval(-strikeWindow()), postsBefore: now.addingTimeInterval(-historyWindow()))
         } catch {
             logger.warning("cannot prune the ledger", metadata: ["error": "\(error)"])
         }

@@ -15,6 +15,13 @@ struct RulesInForce: Sendable {
     var loaded: RuleSet
     var demoted: Set<String> = []
 
+    /// How far back the rules look at an author's posts (`repeat_post`, `flood`), capped by
+    /// `retention.history`: no more history is kept in memory or in the ledger than that.
+    func historyWindow(cap: TimeInterval) -> TimeInterval {
+        let longest = loaded.rules.map { max($0.conditions.repeatPostWithin ?? 0, $0.conditions.flood?.within ?? 0) }.max() ?? 0
+        return min(cap, longest)
+    }
+
     func with(loaded: RuleSet, demoted: Set<String>) -> RulesInForce {
         RulesInForce(generation: generation + 1, ruleSet: demoted.isEmpty ? loaded : loaded.demoting(demoted),
                      loaded: loaded, demoted: demoted)
@@ -132,7 +139,7 @@ public final class Daemon: @unchecked Sendable {
         let policy = rules.current.ruleSet.escalation
         let now = Date()
         let authors = try ledger.loadAuthors(strikesSince: now.addingTimeInterval(-policy.window),
-                                             postsSince: now.addingTimeInterval(-configuration.historyWindow))
+                                             postsSince: now.addingTimeInterval(-rules.current.historyWindow(cap: configuration.historyWindow)))
         for (author, record) in authors {
             queue.books[queue.shard(of: author)].authors[author] = record
         }
@@ -141,6 +148,7 @@ public final class Daemon: @unchecked Sendable {
             spool: spool, ledger: ledger, log: log, outcomes: outcomes, metrics: metrics, logger: logger,
             configuration: configuration, heartbeat: heartbeat,
             strikeWindow: { [rules] in rules.current.ruleSet.escalation.window },
+            historyWindow: { [rules, configuration] in rules.current.historyWindow(cap: configuration.historyWindow) },
             onPardons: { [queue] pardons in
                 for pardon in pardons { queue.push(.pardon(pardon), shard: queue.shard(of: pardon.author)) }
             },
@@ -239,7 +247,7 @@ public final class Daemon: @unchecked Sendable {
             }
             if let due = reloadDue, now >= due {
                 reloadDue = nil
-                reload()
+                startReload()
                 watchRules(watcher)
             }
             dispatchPending(spool: spool)
@@ -379,6 +387,7 @@ public final class Daemon: @unchecked Sendable {
     private func work() {
         var judge: Judge?
         var generation = 0
+        var historyWindow: TimeInterval = 0
         while let (shard, job) = queue.take() {
             let book = queue.books[shard]
             switch job {
@@ -387,6 +396,7 @@ public final class Daemon: @unchecked Sendable {
                 if inForce.generation != generation || judge == nil {
                     judge = Judge(ruleSet: inForce.ruleSet, organisation: configuration.organisation)
                     generation = inForce.generation
+                    historyWindow = inForce.historyWindow(cap: configuration.historyWindow)
                 }
                 guard let judge else { continue }
                 let isEdit = book.authors[item.post.authorID]?.posts.contains { $0.postID == item.post.id } ?? false
@@ -394,7 +404,8 @@ public final class Daemon: @unchecked Sendable {
                 var decision = judge.judge(item.post, history: book.history(for: item.post), now: item.eventTime)
                 metrics.judgeLatency.recordNanoseconds(Int64(POSIX.monotonicNanoseconds() - started))
                 decision.decidedAt = Date()
-                let change = book.record(&decision, post: item.post, at: item.eventTime, policy: inForce.ruleSet.escalation)
+                let change = book.record(&decision, post: item.post, at: item.eventTime, policy: inForce.ruleSet.escalation,
+                                         historyWindow: historyWindow)
                 outcomes.push(.judged(JudgedPost(fileID: item.fileID, decision: decision, change: change, isEdit: isEdit, claimedAt: item.claimedAt)))
             case .pardon(let pardon):
                 book.apply(pardon)
@@ -438,13 +449,41 @@ public final class Daemon: @unchecked Sendable {
         lastPrune = now
         let date = Date()
         let strikesBefore = date.addingTimeInterval(-rules.current.ruleSet.escalation.window)
-        let postsBefore = date.addingTimeInterval(-configuration.historyWindow)
+        let postsBefore = date.addingTimeInterval(-rules.current.historyWindow(cap: configuration.historyWindow))
         queue.withAllBooks { $0.prune(strikesBefore: strikesBefore, postsBefore: postsBefore) }
     }
 
     // MARK: Reload
 
     private let reloadRequested = Locked<Bool>(false)
+    private let reloadState = Locked<(running: Bool, again: Bool)>((false, false))
+
+    /// Loads on a thread of its own: validating a rules directory runs every example and
+    /// can take a second, during which posts must keep flowing on the rules in force.
+    /// One reload at a time; a request during one runs once more after it.
+    private func startReload() {
+        let start = reloadState.withLock { state -> Bool in
+            if state.running { state.again = true; return false }
+            state.running = true
+            return true
+        }
+        guard start else { return }
+        let thread = Thread { [self] in
+            reload()
+            let again = reloadState.withLock { state -> Bool in
+                state.running = false
+                defer { state.again = false }
+                return state.again
+            }
+            if again {
+                reloadRequested.withLock { $0 = true }
+                wake()
+            }
+        }
+        thread.name = "warden-reload"
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
 
     /// Loads and validates the whole rules directory, examples included, and swaps it in.
     /// A directory that does not validate is refused: every diagnostic is logged, the

@@ -190,4 +190,19 @@ import Testing
         #expect(daemon.eventually { daemon.files(in: "done").contains("s6.json") })
         #expect(daemon.actionFile("s6") == nil, "after the pardon the author posts freely")
     }
+
+    @Test func floodAndRepeatedPostsAreSeenAcrossPostsInEventTime() throws {
+        let daemon = try DaemonUnderTest()
+        try daemon.start()
+        for (index, text) in ["one", "two", "three", "four"].enumerated() {
+            try daemon.drop(id: "f\(index)", author: "flooder", text: "message \(text)", createdAt: "2026-11-22T10:00:0\(index)Z")
+        }
+        try daemon.drop(id: "r1", author: "repeater", text: "same again", createdAt: "2026-11-22T10:00:00Z")
+        try daemon.drop(id: "r2", author: "repeater", text: "same again", createdAt: "2026-11-22T10:30:00Z")
+        #expect(daemon.eventually { daemon.files(in: "done").count == 6 }, "log:\n\(daemon.log)")
+        #expect(daemon.actionFile("f2") == nil, "three posts in a minute is not a flood")
+        #expect(daemon.actionFile("f3")?["action"] as? String == "hold", "the fourth in a minute is")
+        #expect(daemon.actionFile("r1") == nil)
+        #expect(daemon.actionFile("r2")?["action"] as? String == "hide", "the same text again within the hour")
+    }
 }
