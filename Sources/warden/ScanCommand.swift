@@ -70,9 +70,11 @@ struct ScanCommand: ParsableCommand {
         func micros(_ d: Duration) -> Double { Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12 }
         let perPost = { (d: Duration) in String(format: "%8.2f µs/post", micros(d) / Double(max(posts, 1))) }
         Output.error("combined passes: \(perPost(judge.combinedTime))")
-        let ranked = zip(judge.ruleSet.rules, judge.ruleTime).sorted { $0.1 > $1.1 }
-        for (rule, time) in ranked.prefix(25) where time > .zero {
-            Output.error("\(perPost(time))  \(rule.id)  [\(rule.location)]")
+        let ranked = judge.ruleSet.rules.indices.sorted { judge.ruleTime[$0] > judge.ruleTime[$1] }
+        for index in ranked.prefix(25) where judge.ruleTime[index] > .zero {
+            let rule = judge.ruleSet.rules[index]
+            let share = String(format: "%5.1f%%", 100 * Double(judge.ruleRuns[index]) / Double(max(posts, 1)))
+            Output.error("\(perPost(judge.ruleTime[index]))  pattern runs per post: \(share)  \(rule.id)  [\(rule.location)]")
         }
     }
 }

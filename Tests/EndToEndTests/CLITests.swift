@@ -210,3 +210,21 @@ struct JITFallbackTests {
         #expect(jit.stdout.contains("delete"))
     }
 }
+
+@Suite("Literal gate")
+struct LiteralGateTests {
+    @Test("gating patterns on their leading literals never changes a decision")
+    func gatedEqualsUngated() throws {
+        let texts = ["f.u.c.k off", "lovely day", "check out my channel", "CHECK OUT MY CHANNEL", "sh1t service", "cocktail cock",
+                     "a classic", "subscribe to my page", "f*** this", "see www.a.example/x http://b.example bit.ly/c", "Fuuuuck", "asssshole"]
+        let input = (0..<200).map { i in
+            #"{"id":"p\#(i)","author":{"id":"u\#(i % 5)"},"text":"\#(texts[i % texts.count]) \#(texts[(i * 7) % texts.count])"}"#
+        }.joined(separator: "\n")
+        let arguments = ["scan", "--rules", WardenProcess.fixtureRules, "--format", "text"]
+        let gated = try WardenProcess.run(arguments, input: input)
+        let ungated = try WardenProcess.run(arguments, input: input, environment: ["WARDEN_PLAN": "ungated"])
+        #expect(gated.status == 0)
+        #expect(gated.stdout == ungated.stdout)
+        #expect(gated.stdout.contains("delete") && gated.stdout.contains("hide"))
+    }
+}

@@ -1,23 +1,34 @@
-/// Finds the literal text every match of a pattern must start with.
+/// Finds literal text that every match of a pattern must contain.
 ///
-/// This is how Warden avoids running every pattern on every post. Each pattern's possible
-/// leading literals ("check", "subscribe", "where is my") go into one prefix tree that is
-/// scanned once per post; a pattern runs only if one of its literals occurs, and only from
-/// the first place it occurs. With the shipped rules, running all 107 patterns one after
-/// another cost about 65 µs a post, and one alternation of all of them even more (PCRE2 tries
-/// every branch at every position), which is why neither is used.
+/// This is how Warden avoids running every pattern on every post. For each pattern one set
+/// of required literals is chosen (for `\b(?:i am|we are) (?:angry|furious)\b`, the set
+/// {angry, furious}, rarer than {i am, we are}); all sets go into one prefix tree that is
+/// scanned once per post, and a pattern runs only if one of its literals occurs. With the
+/// shipped rules, running all 122 patterns on every post cost about 65 µs a post, and one
+/// alternation of all of them more (PCRE2 tries every branch at every position).
 ///
-/// The extraction is conservative: it understands literals, escaped punctuation, groups and
-/// alternations, and skips what cannot consume text at the start (`\b`, `^`, `\A`, option
-/// settings, lookarounds). Anything else (a character class, `.`, an optional first item)
-/// gives up, and the pattern then runs on every post: correctness never depends on it.
+/// The extraction is conservative: it understands literals, escaped punctuation, groups,
+/// alternations and quantifiers, and skips zero-width items (`\b`, `^`, `\A`, option
+/// settings, lookarounds). A branch in which nothing is certainly required gives up, and the
+/// pattern then runs on every post: correctness never depends on the extraction being clever.
 enum LiteralPrefixes {
-    /// The set of literal prefixes, lowercased, or nil when none can be proven.
-    static func extract(_ pattern: String) -> Set<String>? {
+    /// What a pattern requires: one of `literals` (lowercased) occurs in every match, and
+    /// when `atStart`, every match starts with one of them.
+    struct Requirement: Equatable {
+        var literals: Set<String>
+        var atStart: Bool
+    }
+
+    /// The required literals of `pattern`, or nil when none can be proven.
+    static func extract(_ pattern: String) -> Requirement? {
         var parser = Parser(Array(pattern.unicodeScalars))
-        guard let prefixes = parser.alternation(depth: 0), parser.atEnd || parser.peek == ")" else { return nil }
-        guard !prefixes.isEmpty, prefixes.allSatisfy({ !$0.isEmpty }) else { return nil }
-        return Set(prefixes.map { $0.lowercased() })
+        guard let requirement = parser.alternation(depth: 0), parser.atEnd else { return nil }
+        return Requirement(literals: Set(requirement.literals.map { $0.lowercased() }), atStart: requirement.atStart)
+    }
+
+    /// Ranks a literal set: its shortest literal's length (longer is rarer), then fewer literals.
+    static func score(_ literals: Set<String>) -> (Int, Int) {
+        (min(literals.map { $0.unicodeScalars.count }.min() ?? 0, 6), -literals.count)
     }
 
     private struct Parser {
@@ -29,54 +40,31 @@ enum LiteralPrefixes {
 
         var atEnd: Bool { index >= chars.count }
         var peek: Unicode.Scalar? { index < chars.count ? chars[index] : nil }
+        func peek(_ offset: Int) -> Unicode.Scalar? {
+            let at = index + offset
+            return at >= 0 && at < chars.count ? chars[at] : nil
+        }
 
-        func peek(_ offset: Int) -> Unicode.Scalar? { index + offset < chars.count ? chars[index + offset] : nil }
-
-        /// `a|b|c` up to a closing parenthesis or the end; each branch's prefixes.
-        mutating func alternation(depth: Int) -> [String]? {
+        /// `a|b|c` up to a closing parenthesis or the end: the union of each branch's best set.
+        mutating func alternation(depth: Int) -> Requirement? {
             guard depth < 16 else { return nil }
-            var all: [String] = []
+            var literals = Set<String>()
+            var atStart = true
+            var failed = false
             while true {
-                guard let branch = sequence(depth: depth) else { return nil }
-                all += branch
-                // Skip the rest of this branch: only its start matters.
-                guard skipToBranchEnd() else { return nil }
+                if let branch = sequence(depth: depth) {
+                    literals.formUnion(branch.literals)
+                    atStart = atStart && branch.atStart
+                } else {
+                    failed = true
+                }
                 if peek == "|" {
                     index += 1
                     continue
                 }
-                return all
+                break
             }
-        }
-
-        /// Moves to the next top-level `|` or `)` of the current group, or the end.
-        mutating func skipToBranchEnd() -> Bool {
-            var level = 0
-            var inClass = false
-            while let c = peek {
-                if c == "\\" { index += 2; continue }
-                if inClass {
-                    if c == "]" { inClass = false }
-                    index += 1
-                    continue
-                }
-                if extended && c == "#" {
-                    while let d = peek, d != "\n" { index += 1; _ = d }
-                    continue
-                }
-                switch c {
-                case "[": inClass = true
-                case "(": level += 1
-                case ")":
-                    if level == 0 { return true }
-                    level -= 1
-                case "|":
-                    if level == 0 { return true }
-                default: break
-                }
-                index += 1
-            }
-            return true
+            return failed ? nil : Requirement(literals: literals, atStart: atStart)
         }
 
         mutating func skipInsignificant() {
@@ -109,14 +97,73 @@ enum LiteralPrefixes {
             return false
         }
 
-        /// The literal prefixes of one branch: zero-width items are skipped, then either a
-        /// group (its alternatives' prefixes) or a run of literal characters.
-        mutating func sequence(depth: Int) -> [String]? {
+        /// Skips a character class starting at `[`.
+        mutating func skipClass() {
+            index += 1
+            if peek == "^" { index += 1 }
+            if peek == "]" { index += 1 }
+            while let c = peek {
+                index += 1
+                if c == "\\" { index += 1; continue }
+                if c == "[" && peek == ":" {
+                    while let d = peek, d != "]" { index += 1; _ = d }
+                    index += 1
+                    continue
+                }
+                if c == "]" { return }
+            }
+        }
+
+        /// Reads a quantifier at `index`, if any: (allows zero, consumed).
+        mutating func quantifier() -> Bool? {
+            guard let c = peek else { return nil }
+            var allowsZero: Bool
+            switch c {
+            case "?", "*":
+                allowsZero = true
+                index += 1
+            case "+":
+                allowsZero = false
+                index += 1
+            case "{":
+                var k = index + 1
+                var digits = ""
+                while k < chars.count, ("0"..."9").contains(chars[k]) { digits.unicodeScalars.append(chars[k]); k += 1 }
+                guard !digits.isEmpty || (k < chars.count && chars[k] == ","), k < chars.count else { return nil }
+                while k < chars.count, chars[k] != "}" {
+                    guard ("0"..."9").contains(chars[k]) || chars[k] == "," else { return nil }
+                    k += 1
+                }
+                guard k < chars.count else { return nil }
+                allowsZero = (Int(digits) ?? 0) == 0
+                index = k + 1
+            default:
+                return nil
+            }
+            if let lazy = peek, lazy == "?" || lazy == "+" { index += 1 }
+            return allowsZero
+        }
+
+        /// One branch: its factors (literal runs and groups that must occur), and the best one.
+        mutating func sequence(depth: Int) -> Requirement? {
+            var best: Requirement?
+            var run = String.UnicodeScalarView()
+            var runAtStart = true
+            var consumedBefore = false  // whether something that consumes text came before the current run
+            func consider(_ candidate: Requirement) {
+                guard !candidate.literals.isEmpty, candidate.literals.allSatisfy({ !$0.isEmpty }) else { return }
+                if let current = best, LiteralPrefixes.score(current.literals) >= LiteralPrefixes.score(candidate.literals) { return }
+                best = candidate
+            }
+            func endRun() {
+                if !run.isEmpty { consider(Requirement(literals: [String(run)], atStart: runAtStart)) }
+                run = String.UnicodeScalarView()
+            }
             while true {
                 skipInsignificant()
-                guard let c = peek else { return nil }
+                guard let c = peek, c != "|", c != ")" else { break }
                 if c == "^" { index += 1; continue }
-                if c == "\\", let next = peek(1), next == "b" || next == "A" || next == "G" {
+                if c == "\\", let next = peek(1), "bBAGzZ".unicodeScalars.contains(next) {
                     index += 2
                     continue
                 }
@@ -126,69 +173,106 @@ enum LiteralPrefixes {
                         guard skipGroup() else { return nil }
                         continue
                     }
-                    // Option settings such as (?i) or (?x-i) apply from here on.
                     if let end = optionSettingEnd() {
                         let options = String(String.UnicodeScalarView(chars[(index + 2)..<end]))
-                        let on = options.split(separator: "-", maxSplits: 1).first.map(String.init) ?? ""
-                        let off = options.contains("-") ? String(options.split(separator: "-", maxSplits: 1).last ?? "") : ""
-                        if on.contains("x") { extended = true }
-                        if off.contains("x") { extended = false }
+                        let parts = options.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+                        if parts.first?.contains("x") == true { extended = true }
+                        if parts.count > 1, parts[1].contains("x") { extended = false }
                         index = end + 1
                         continue
                     }
                 }
-                break
-            }
-            guard let c = peek else { return nil }
-            if c == "(" {
-                // (?: (?> ( and (?i: style groups; named groups and others give up.
-                var bodyStart = index + 1
-                if peek(1) == "?" {
-                    guard let kind = peek(2) else { return nil }
-                    if kind == ":" || kind == ">" {
-                        bodyStart = index + 3
-                    } else if kind.properties.isAlphabetic || kind == "-" {
-                        var k = index + 2
-                        while k < chars.count, chars[k] != ":" && chars[k] != ")" { k += 1 }
-                        guard k < chars.count, chars[k] == ":" else { return nil }
-                        bodyStart = k + 1
-                    } else {
-                        return nil
+                if c == "(" {
+                    endRun()
+                    var bodyStart = index + 1
+                    if peek(1) == "?" {
+                        guard let kind = peek(2) else { return nil }
+                        if kind == ":" || kind == ">" || kind == "|" {
+                            guard kind != "|" else { return nil }
+                            bodyStart = index + 3
+                        } else if kind.properties.isAlphabetic || kind == "-" || kind == "^" {
+                            var k = index + 2
+                            while k < chars.count, chars[k] != ":" && chars[k] != ")" { k += 1 }
+                            guard k < chars.count, chars[k] == ":" else { return nil }
+                            bodyStart = k + 1
+                        } else {
+                            return nil  // named groups, recursion, verbs: give up
+                        }
                     }
+                    let saveExtended = extended
+                    index = bodyStart
+                    let inner = alternation(depth: depth + 1)
+                    guard peek == ")" else { return nil }
+                    index += 1
+                    extended = saveExtended
+                    let optional = quantifier() ?? false
+                    if let inner, !optional {
+                        consider(Requirement(literals: inner.literals, atStart: !consumedBefore && inner.atStart))
+                    }
+                    consumedBefore = true
+                    runAtStart = false
+                    continue
                 }
-                let saveExtended = extended
-                index = bodyStart
-                guard let inner = alternation(depth: depth + 1), peek == ")" else { return nil }
-                index += 1
-                extended = saveExtended
-                // An optional group proves nothing about the start.
-                if let q = peek, q == "?" || q == "*" || (q == "{" && peek(1) == "0") { return nil }
-                return inner
-            }
-            var literal = String.UnicodeScalarView()
-            while let c = peek {
-                var scalar: Unicode.Scalar
+                var scalar: Unicode.Scalar?
                 var width = 1
                 if c == "\\" {
-                    guard let next = peek(1), !next.properties.isAlphabetic, !("0"..."9").contains(next) else { break }
-                    scalar = next
-                    width = 2
-                } else if "[](){}|.*+?^$".unicodeScalars.contains(c) {
-                    break
-                } else if extended && (c == " " || c == "\n" || c == "\t" || c == "#") {
-                    break
+                    if let next = peek(1), !next.properties.isAlphabetic, !("0"..."9").contains(next) {
+                        scalar = next
+                        width = 2
+                    } else {
+                        // \s \d \w \x27 \p{..} and the like: consume the escape, end the run.
+                        endRun()
+                        index += 2
+                        if peek(-1) == "x" || peek(-1) == "p" || peek(-1) == "P" || peek(-1) == "N" || peek(-1) == "o" {
+                            if peek == "{" { while let d = peek, d != "}" { index += 1; _ = d }; index += 1 } else if peek(-1) == "x" { index += min(2, chars.count - index) }
+                        }
+                        _ = quantifier()
+                        consumedBefore = true
+                        runAtStart = false
+                        continue
+                    }
+                } else if c == "[" {
+                    endRun()
+                    skipClass()
+                    _ = quantifier()
+                    consumedBefore = true
+                    runAtStart = false
+                    continue
+                } else if c == "." {
+                    endRun()
+                    index += 1
+                    _ = quantifier()
+                    consumedBefore = true
+                    runAtStart = false
+                    continue
+                } else if "*+?{}$".unicodeScalars.contains(c) {
+                    if c == "$" { index += 1; continue }
+                    return nil  // a quantifier with nothing to repeat: not understood
                 } else {
                     scalar = c
                 }
-                // A quantifier that allows zero makes this character optional: stop before it.
-                let after = peek(width)
-                if after == "?" || after == "*" || (after == "{" && peek(width + 1) == "0") { break }
-                literal.append(scalar)
+                guard let literal = scalar else { return nil }
                 index += width
-                if after == "+" || after == "{" { break }
+                let save = index
+                if let allowsZero = quantifier() {
+                    if allowsZero {
+                        endRun()
+                    } else {
+                        if run.isEmpty { runAtStart = !consumedBefore }
+                        run.append(literal)
+                        endRun()
+                    }
+                    consumedBefore = true
+                    runAtStart = false
+                    continue
+                }
+                index = save
+                if run.isEmpty { runAtStart = !consumedBefore }
+                run.append(literal)
+                consumedBefore = true
             }
-            guard !literal.isEmpty else { return nil }
-            return [String(literal)]
+            endRun()
+            return best
         }
 
         /// If `(?` at `index` starts an option setting like `(?i)`, the index of its `)`.

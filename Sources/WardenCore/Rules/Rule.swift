@@ -53,8 +53,8 @@ public struct RulePattern: Sendable {
     /// Whether the guideline's allow-list filters this pattern's matches (words and phrases).
     public var usesAllowList: Bool
     public var location: SourceLocation
-    /// Literals every match starts with (lowercase), or nil: then the pattern runs on every post.
-    public var literalPrefixes: Set<String>?
+    /// Literals one of which every match contains, or nil: then the pattern runs on every post.
+    var requiredLiterals: LiteralPrefixes.Requirement?
 }
 
 /// `when` conditions: all must hold for the rule to match.

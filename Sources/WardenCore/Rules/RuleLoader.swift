@@ -390,14 +390,10 @@ struct LoadContext {
         if let wordLocation, let source = WordTrie.pattern(for: allEntries) {
             do {
                 let compiled = try CompiledPattern(source, caseless: false)
-                // A word list's literals are its entries, up to any masking star.
-                let prefixes = Set(allEntries.compactMap { entry -> String? in
-                    let literal = String(entry.text.prefix { $0 != "*" })
-                    return literal.isEmpty ? nil : literal
-                })
-                let gate: Set<String>? = allEntries.allSatisfy { !$0.text.hasPrefix("*") } ? prefixes : nil
+                // A word list's literals are its entries themselves (masking stars are literal text).
+                let gate = LiteralPrefixes.Requirement(literals: Set(allEntries.map(\.text)), atStart: true)
                 wordPattern = RulePattern(
-                    pattern: compiled, view: .normalized, usesAllowList: true, location: wordLocation, literalPrefixes: gate)
+                    pattern: compiled, view: .normalized, usesAllowList: true, location: wordLocation, requiredLiterals: gate)
             } catch {
                 self.error(wordLocation, "the word list does not compile: \(error.message)")
             }
@@ -410,7 +406,7 @@ struct LoadContext {
                 patterns.append(
                     RulePattern(
                         pattern: compiled, view: view, usesAllowList: false, location: location(file, patternNode),
-                        literalPrefixes: LiteralPrefixes.extract(source)))
+                        requiredLiterals: LiteralPrefixes.extract(source)))
             } catch {
                 self.error(
                     location(file, patternNode, innerLine: 1, innerColumn: error.characterOffset + 1),

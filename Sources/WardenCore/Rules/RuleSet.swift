@@ -24,7 +24,7 @@ public struct RuleSet: Sendable {
     public var planSummary: String {
         func line(_ name: String, _ view: MatchPlan.ViewPlan) -> String {
             let total = view.gated.count + view.ungated.count
-            return "\(name) text: \(view.gated.count) of \(total) patterns run only when their leading words occur (\(view.owners.count) literals)"
+            return "\(name) text: \(view.gated.count) of \(total) patterns run only when their required words occur (\(view.owners.count) literals)"
                 + (view.ungated.isEmpty ? "" : "; run on every post: " + view.ungated.map { "\(rules[$0.rule].id) [\($0.pattern.location)]" }.joined(separator: ", "))
         }
         return line("normalised", plan.normalized) + "\n" + line("original", plan.original)
@@ -41,7 +41,7 @@ public struct RuleSet: Sendable {
         self.digest = digest
         self.directory = directory
         self.warnings = warnings
-        self.plan = MatchPlan(rules: rules)
+        self.plan = MatchPlan(rules: rules, guidelines: guidelines)
     }
 
     /// A copy in which the given rules run in shadow mode (the daemon's automatic demotion).
@@ -57,9 +57,14 @@ public struct RuleSet: Sendable {
 /// How a rule set searches a post: one scan for every pattern's leading literals, then only
 /// the patterns whose literals occur (see `LiteralPrefixes`).
 struct MatchPlan: Sendable {
+    /// One pattern with what matching it needs, copied here so the hot path never copies a `Rule`.
     struct Entry: Sendable {
         var rule: Int
         var pattern: RulePattern
+        /// Authors the rule does not apply to.
+        var exempt: Set<String>
+        /// The guideline's allow-list, for word and phrase patterns; empty otherwise.
+        var allow: Set<String>
     }
 
     /// Per view: the literal scan, the patterns it gates, and those that always run.
@@ -69,6 +74,8 @@ struct MatchPlan: Sendable {
         /// Indexed by callout number: the gated entries (indices into `gated`) that start with that literal.
         var owners: [[Int]] = []
         var gated: [Entry] = []
+        /// Whether each gated pattern's matches start at its literal, so it can run from the first one found.
+        var gatedAtStart: [Bool] = []
         /// Patterns whose leading literals cannot be proven: they run on every post.
         var ungated: [Entry] = []
         var isEmpty: Bool { gated.isEmpty && ungated.isEmpty }
@@ -77,46 +84,58 @@ struct MatchPlan: Sendable {
     var normalized = ViewPlan()
     var original = ViewPlan()
     var detectors: [DetectorKind] = []
+    /// The rules using each detector.
+    var detectorRules: [DetectorKind: [Int]] = [:]
+    /// Rules with conditions and no matchers: judged on every post.
+    var conditionOnlyRules: [Int] = []
 
     /// WARDEN_PLAN=ungated runs every pattern on every post: for measuring the gate against it.
     static let ungatedOnly = ProcessInfo.processInfo.environment["WARDEN_PLAN"] == "ungated"
 
-    init(rules: [Rule]) {
+    init(rules: [Rule], guidelines: [Guideline]) {
         var literals: [TextView: [String: [Int]]] = [.normalized: [:], .original: [:]]
         var detectorSet = Set<DetectorKind>()
         for (ruleIndex, rule) in rules.enumerated() {
             for pattern in rule.allPatterns {
-                let entry = Entry(rule: ruleIndex, pattern: pattern)
-                let prefixes = Self.ungatedOnly ? nil : pattern.literalPrefixes
-                switch (pattern.view, prefixes) {
-                case (.normalized, let prefixes?):
-                    for prefix in prefixes { literals[.normalized, default: [:]][prefix, default: []].append(normalized.gated.count) }
+                let allow = pattern.usesAllowList ? guidelines[rule.guidelineIndex].allow : []
+                let entry = Entry(rule: ruleIndex, pattern: pattern, exempt: rule.conditions.exceptAuthors, allow: allow)
+                let requirement = Self.ungatedOnly ? nil : pattern.requiredLiterals
+                switch (pattern.view, requirement) {
+                case (.normalized, let requirement?):
+                    for literal in requirement.literals { literals[.normalized, default: [:]][literal, default: []].append(normalized.gated.count) }
                     normalized.gated.append(entry)
-                case (.original, let prefixes?):
-                    for prefix in prefixes { literals[.original, default: [:]][prefix, default: []].append(original.gated.count) }
+                    normalized.gatedAtStart.append(requirement.atStart)
+                case (.original, let requirement?):
+                    for literal in requirement.literals { literals[.original, default: [:]][literal, default: []].append(original.gated.count) }
                     original.gated.append(entry)
+                    original.gatedAtStart.append(requirement.atStart)
                 case (.normalized, nil): normalized.ungated.append(entry)
                 case (.original, nil): original.ungated.append(entry)
                 }
             }
             detectorSet.formUnion(rule.detectors)
+            for kind in Set(rule.detectors) { detectorRules[kind, default: []].append(ruleIndex) }
+            if !rule.hasMatchers && !rule.conditions.isEmpty { conditionOnlyRules.append(ruleIndex) }
         }
         detectors = DetectorKind.allCases.filter(detectorSet.contains)
-        Self.buildScan(literals[.normalized] ?? [:], into: &normalized)
-        Self.buildScan(literals[.original] ?? [:], into: &original)
+        // The normalised text is lowercase, as are the literals: a case-sensitive scan is
+        // exact there and faster. The original text needs a caseless one.
+        Self.buildScan(literals[.normalized] ?? [:], caseless: false, into: &normalized)
+        Self.buildScan(literals[.original] ?? [:], caseless: true, into: &original)
     }
 
     /// Compiles the literal scan; if it will not compile, the gated patterns run ungated.
-    private static func buildScan(_ literals: [String: [Int]], into plan: inout ViewPlan) {
+    private static func buildScan(_ literals: [String: [Int]], caseless: Bool, into plan: inout ViewPlan) {
         guard !literals.isEmpty else { return }
         let ordered = literals.keys.sorted()
         plan.owners = ordered.map { literals[$0] ?? [] }
         let source = LiteralScan.pattern(for: ordered)
         do {
-            plan.literalScan = try CompiledPattern(source, caseless: true)
+            plan.literalScan = try CompiledPattern(source, caseless: caseless)
         } catch {
             plan.ungated += plan.gated
             plan.gated = []
+            plan.gatedAtStart = []
             plan.owners = []
         }
     }
@@ -144,11 +163,15 @@ enum LiteralScan {
             node.literal = number
         }
         func emit(_ node: Node) -> String {
-            var out = node.literal.map { $0 < 256 ? "(?C\($0))" : "(?C\"\($0)\")" } ?? ""
+            let out = node.literal.map { $0 < 256 ? "(?C\($0))" : "(?C\"\($0)\")" } ?? ""
             let keys = node.children.keys.sorted { $0.value < $1.value }
             let branches = keys.compactMap { key in node.children[key].map { WordTrie.escape(key) + emit($0) } }
-            if branches.count == 1 { out += branches[0] } else if !branches.isEmpty { out += "(?:" + branches.joined(separator: "|") + ")" }
-            return out
+            guard !branches.isEmpty else { return out }
+            let group = branches.count == 1 && node.literal == nil ? branches[0] : "(?:" + branches.joined(separator: "|") + ")"
+            // After a literal that ends here, longer ones are optional: otherwise PCRE2's
+            // minimum-length check skips the last positions, and "my" at the very end of a
+            // post would go unseen because "my channel" does not fit.
+            return out + group + (node.literal == nil ? "" : "?")
         }
         return "(?:" + emit(root) + ")(*FAIL)"
     }
