@@ -53,7 +53,8 @@ import Testing
 
             """.utf8))
         let expected = ["not-json.json", "no-text.json", "bad-id.json", "huge.json", "latin1.json", "link.json", "fifo.json", "dir.json", "batch.jsonl.line-2"]
-        #expect(daemon.eventually { expected.allSatisfy { daemon.files(in: "failed").contains($0 + ".error") } },
+        // NAME.error is written first, then NAME is moved beside it: wait for both.
+        #expect(daemon.eventually { expected.allSatisfy { daemon.files(in: "failed").contains($0 + ".error") && daemon.files(in: "failed").contains($0) } },
                 "failed/: \(daemon.files(in: "failed")); log:\n\(daemon.log)")
         for name in expected {
             let reason = (try? String(contentsOfFile: daemon.state + "/failed/" + name + ".error", encoding: .utf8)) ?? ""
