@@ -123,7 +123,8 @@ final class Committer: @unchecked Sendable {
     private struct Batch {
         var operations: [LedgerOperation] = []
         var logLines: [[UInt8]] = []
-        var actionFiles: [(name: String, bytes: [UInt8])] = []
+        /// `bytes` nil: a worker already wrote the temporary file.
+        var actionFiles: [(name: String, temporary: String, bytes: [UInt8]?)] = []
         var staleActionFiles: [String] = []
         var failedFiles: [(name: String, error: [UInt8], moveFromProcessing: Bool, bytes: [UInt8]?)] = []
         var finishedFiles: [String] = []
@@ -153,7 +154,8 @@ final class Committer: @unchecked Sendable {
                 batch.logLines.append(judged.decision.logLineJSON())
                 let postID = judged.decision.postID
                 if judged.decision.needsActionFile {
-                    batch.actionFiles.append((postID + ".json", judged.decision.actionFileJSON()))
+                    let temporary = judged.temporaryName ?? ".\(postID).json.tmp"
+                    batch.actionFiles.append((postID + ".json", temporary, judged.temporaryWritten ? nil : judged.decision.actionFileJSON()))
                     rememberActed(postID)
                 } else if judged.isEdit || actedIDs.contains(postID) {
                     batch.staleActionFiles.append(postID + ".json")
@@ -258,7 +260,9 @@ final class Committer: @unchecked Sendable {
         marks.append(POSIX.monotonicNanoseconds())
         if step == 2 {
             for file in batch.actionFiles {
-                try POSIX.writeFile(dir: spool.outbox, name: ".\(file.name).tmp", bytes: file.bytes, what: "outbox/.\(file.name).tmp")
+                if let bytes = file.bytes {
+                    try POSIX.writeFile(dir: spool.outbox, name: file.temporary, bytes: bytes, what: "outbox/\(file.temporary)")
+                }
             }
             for file in batch.failedFiles {
                 if let bytes = file.bytes {
@@ -273,7 +277,7 @@ final class Committer: @unchecked Sendable {
             if configuration.durable {
                 if try !Durability.syncFilesystem(of: spool.outbox, what: spool.layout.root) {
                     for file in batch.actionFiles {
-                        try POSIX.fsyncFile(dir: spool.outbox, name: ".\(file.name).tmp", what: "outbox/.\(file.name).tmp")
+                        try POSIX.fsyncFile(dir: spool.outbox, name: file.temporary, what: "outbox/\(file.temporary)")
                     }
                     for file in batch.failedFiles {
                         try POSIX.fsyncFile(dir: spool.failed, name: ".\(file.name).error.tmp", what: "failed/.\(file.name).error.tmp")
@@ -285,8 +289,9 @@ final class Committer: @unchecked Sendable {
         }
         marks.append(POSIX.monotonicNanoseconds())
         if step == 4 {
-            for file in batch.actionFiles {
-                try POSIX.rename(spool.outbox, ".\(file.name).tmp", spool.outbox, file.name, what: "outbox/\(file.name)")
+            for file in batch.actionFiles where renameat(spool.outbox, file.temporary, spool.outbox, file.name) != 0 {
+                // ENOENT on a retry: an earlier attempt already renamed it.
+                if errno != ENOENT { throw SystemError("rename", "outbox/\(file.temporary) to outbox/\(file.name)") }
             }
             for name in batch.staleActionFiles where unlinkat(spool.outbox, name, 0) == 0 {
                 logger.info("edited post is now allowed: removed its earlier action file", metadata: ["file": "outbox/\(name)"])
