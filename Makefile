@@ -51,3 +51,22 @@ FUZZ_SECONDS ?= 60
 .PHONY: fuzz
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) scripts/fuzz.sh
+
+# ---------------------------------------------------------------------------------------
+# Daemon targets (owned by the daemon work; see docs/DAEMON.md).
+
+.PHONY: run bench-daemon
+
+# The daemon in the foreground on ./var with ./rules: drop posts into var/inbox/ and read
+# var/outbox/. Ctrl-C stops it after finishing the posts in flight.
+RUN_ARGS ?=
+run: build
+	@mkdir -p var
+	$(DEBUG_BIN) run --rules rules --state var $(RUN_ARGS)
+
+# Sustained posts/s and rename-to-action-file latency (burst of BENCH_POSTS, then a fixed
+# BENCH_RATE posts/s), peak RSS. Durable writes on. Figures in docs/DAEMON.md.
+BENCH_POSTS ?= 100000
+BENCH_RATE  ?= 2000
+bench-daemon: release
+	python3 scripts/bench-daemon.py --warden $(RELEASE_BIN) --posts $(BENCH_POSTS) --rate $(BENCH_RATE)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WardenCore
+import WardenDaemon
 
 /// How a command reports: `text` for people, `json` for scripts.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -15,13 +16,35 @@ struct RulesOptions: ParsableArguments {
     @Option(name: .long, help: "Output format: text or json.")
     var format: OutputFormat = .text
 
-    @Option(name: .customLong("org-name"), help: "Organisation name used in messages.")
-    var orgName: String = "our team"
+    @Option(name: .customLong("org-name"), help: "Organisation name used in messages (default: from --config, else \"our team\").")
+    var orgName: String?
 
-    @Option(name: .customLong("org-contact"), help: "Where posters are invited to write privately.")
-    var orgContact: String = "a private message to our page"
+    @Option(name: .customLong("org-contact"), help: "Where posters are invited to write privately (default: from --config).")
+    var orgContact: String?
 
-    var organisation: Organisation { Organisation(name: orgName, contact: orgContact) }
+    @Option(name: .long, help: "Daemon configuration file (warden.yaml): organisation and rules directory come from it.")
+    var config: String?
+
+    /// A configuration file that does not load is a usage error, reported before anything runs.
+    func validate() throws {
+        _ = try configuration()
+    }
+
+    /// The configuration file, if one was given; exits 2 with its error if it does not load.
+    func configuration() throws -> DaemonConfiguration? {
+        guard let config else { return nil }
+        do {
+            return try DaemonConfiguration.load(file: config)
+        } catch {
+            Output.error("warden: \(error)")
+            throw ExitStatus.inputError
+        }
+    }
+
+    var organisation: Organisation {
+        let configured = (try? configuration())??.organisation ?? Organisation()
+        return Organisation(name: orgName ?? configured.name, contact: orgContact ?? configured.contact)
+    }
 
     /// The rules directory to use when none is given.
     static func defaultRulesDirectory() -> String {
@@ -33,7 +56,9 @@ struct RulesOptions: ParsableArguments {
         return "./rules"
     }
 
-    func directory(_ positional: String? = nil) -> String { positional ?? rules ?? Self.defaultRulesDirectory() }
+    func directory(_ positional: String? = nil) -> String {
+        positional ?? rules ?? ((try? configuration())??.rulesDirectory) ?? Self.defaultRulesDirectory()
+    }
 }
 
 /// Exit codes shared by the commands.

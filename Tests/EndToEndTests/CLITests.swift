@@ -228,3 +228,34 @@ struct LiteralGateTests {
         #expect(gated.stdout.contains("delete") && gated.stdout.contains("hide"))
     }
 }
+
+@Suite("Configuration for moderator commands")
+struct ConfigTests {
+    @Test("--config names the organisation in messages, as the daemon would")
+    func configNamesTheOrganisation() throws {
+        let dir = try WardenProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "organisation:\n  name: Riverside Housing\n  contact: help@riverside.example\n"
+            .write(toFile: dir + "/warden.yaml", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: dir + "/rules", withIntermediateDirectories: true)
+        try """
+            guideline: spam
+            title: No spam
+            text: t
+            rules:
+              - id: spam.win
+                words: [lottery]
+                action: hide
+                message: "{{org.name}} asks you to write to {{org.contact}}"
+            """.write(toFile: dir + "/rules/spam.yaml", atomically: true, encoding: .utf8)
+        let result = try WardenProcess.run(["explain", "--config", dir + "/warden.yaml", "--rules", dir + "/rules", "--format", "json", "lottery"])
+        #expect(result.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["message"] as? String == "Riverside Housing asks you to write to help@riverside.example")
+        let overridden = try WardenProcess.run(
+            ["explain", "--config", dir + "/warden.yaml", "--org-name", "Acme", "--rules", dir + "/rules", "--format", "json", "lottery"])
+        #expect(overridden.stdout.contains("Acme asks you"))
+        let missing = try WardenProcess.run(["explain", "--config", dir + "/missing.yaml", "--rules", dir + "/rules", "x"])
+        #expect(missing.status == 2)
+    }
+}

@@ -1,0 +1,408 @@
+import Foundation
+import WardenCore
+import Glibc
+import Logging
+
+/// Makes batches of decisions durable, in an order that keeps the DESIGN.md invariant
+/// true after a crash at any instant:
+///
+/// 1. ledger transaction (strikes, history, escalations);
+/// 2. decisions.jsonl lines appended;
+/// 3. action files and failed/*.error written to dot-named temporaries;
+/// 4. one `syncfs` flushes all of it (fallback: one fsync per file);
+/// 5. temporaries renamed to their final names, outbox/ and failed/ fsynced;
+/// 6. finished posts renamed from processing/ into done/ (or failed/), directories fsynced.
+///
+/// A crash before 6 leaves the post in processing/: it is judged again at start-up, its
+/// ledger rows undone first, and its action file replaced by rename (never duplicated).
+/// A failing step (disk full) is retried from that step with back-off; nothing is dropped.
+final class Committer: @unchecked Sendable {
+    private let spool: Spool
+    private let ledger: Ledger
+    private let log: DecisionLog
+    private let outcomes: OutcomeQueue
+    private let metrics: DaemonMetrics
+    private let logger: Logger
+    private let configuration: DaemonConfiguration
+    private let onPardons: @Sendable ([Pardon]) -> Void
+    private let strikeWindow: @Sendable () -> TimeInterval
+    private let historyWindow: @Sendable () -> TimeInterval
+    /// Every committed batch's judged posts, in order (the shadow guard watches them).
+    private let afterBatch: @Sendable ([JudgedPost]) -> Void
+    /// Twice a second: cheap checks of files moderators change (confirmations).
+    private let onTick: @Sendable () -> Void
+    /// Told how many in-flight slots (posts, or files without posts) and files are finished.
+    private let onFinished: @Sendable (_ released: Int, _ files: Int) -> Void
+
+    private struct TrackedFile {
+        var name: String
+        var posts: Int
+        var remaining: Int
+        var rejectedLines: [RejectedLine]
+    }
+
+    private var files: [Int: TrackedFile] = [:]
+    /// Ids of recent posts that got an action file, so that an edit now allowed can take
+    /// its stale action file away without a syscall for every allowed post. Bounded.
+    private var actedIDs: Set<String> = []
+    private var actedOrder = RingBuffer<String>()
+    private static let actedCapacity = 100_000
+
+    private func rememberActed(_ postID: String) {
+        guard actedIDs.insert(postID).inserted else { return }
+        actedOrder.append(postID)
+        if actedOrder.count > Self.actedCapacity, let oldest = actedOrder.popFirst() { actedIDs.remove(oldest) }
+    }
+    private var lastPardonID: Int64 = 0
+    private var lastDataVersion: Int64 = -1
+    private var lastPardonCheck: UInt64 = 0
+    /// Updated on every loop turn: the watchdog only pets systemd while this moves.
+    let heartbeat: Locked<UInt64>
+    /// Totals for STATUS= lines and tests.
+    let totals = Locked<(judged: Int, acted: Int, failed: Int)>((0, 0, 0))
+
+    init(spool: Spool, ledger: Ledger, log: DecisionLog, outcomes: OutcomeQueue, metrics: DaemonMetrics,
+         logger: Logger, configuration: DaemonConfiguration, heartbeat: Locked<UInt64>,
+         strikeWindow: @escaping @Sendable () -> TimeInterval,
+         historyWindow: @escaping @Sendable () -> TimeInterval,
+         onPardons: @escaping @Sendable ([Pardon]) -> Void,
+         afterBatch: @escaping @Sendable ([JudgedPost]) -> Void,
+         onTick: @escaping @Sendable () -> Void,
+         onFinished: @escaping @Sendable (_ released: Int, _ files: Int) -> Void) throws {
+        self.spool = spool
+        self.ledger = ledger
+        self.log = log
+        self.outcomes = outcomes
+        self.metrics = metrics
+        self.logger = logger
+        self.configuration = configuration
+        self.onPardons = onPardons
+        self.strikeWindow = strikeWindow
+        self.historyWindow = historyWindow
+        self.afterBatch = afterBatch
+        self.onTick = onTick
+        self.heartbeat = heartbeat
+        self.onFinished = onFinished
+        lastPardonID = try ledger.lastPardonID()
+        lastDataVersion = try ledger.dataVersion()
+    }
+
+    /// Runs until the outcome queue is closed and drained.
+    func run() {
+        let finished = DispatchSemaphore(value: 0)
+        let finisher = Thread { [self] in
+            POSIX.nameCurrentThread("warden-finish")
+            finish()
+            finished.signal()
+        }
+        finisher.name = "warden-finish"
+        finisher.start()
+        defer {
+            finishing.close()
+            finished.wait()
+        }
+        var lastPrune = POSIX.monotonicNanoseconds()
+        while let batch = outcomes.takeBatch(max: configuration.maxBatch, timeout: 0.5) {
+            heartbeat.withLock { $0 = POSIX.monotonicNanoseconds() }
+            if !batch.isEmpty { commit(batch) }
+            let now = POSIX.monotonicNanoseconds()
+            if now - lastPardonCheck > 500_000_000 {
+                lastPardonCheck = now
+                checkForPardons()
+                onTick()
+            }
+            if now - lastPrune > 600_000_000_000 {
+                lastPrune = now
+                prune()
+            }
+        }
+    }
+
+    // MARK: One batch
+
+    private struct Batch {
+        var operations: [LedgerOperation] = []
+        var logLines: [[UInt8]] = []
+        /// `bytes` nil: a worker already wrote the temporary file.
+        var actionFiles: [(name: String, temporary: String, bytes: [UInt8]?)] = []
+        var staleActionFiles: [String] = []
+        var failedFiles: [(name: String, error: [UInt8], moveFromProcessing: Bool, bytes: [UInt8]?)] = []
+        var finishedFiles: [String] = []
+        var judged: [JudgedPost] = []
+        var failures: [String] = []
+    }
+
+    private func commit(_ outcomes: [Outcome]) {
+        let started = POSIX.monotonicNanoseconds()
+        var batch = Batch()
+        var released = 0
+        for outcome in outcomes {
+            switch outcome {
+            case .claimed(let fileID, let name, let posts, let rejectedLines):
+                files[fileID] = TrackedFile(name: name, posts: posts, remaining: posts, rejectedLines: rejectedLines)
+                if posts == 0 {
+                    released += 1
+                    finish(fileID, into: &batch)
+                }
+            case .rejected(let name, let rejection):
+                batch.failedFiles.append((name, Array("\(rejection.reason)\n".utf8), true, nil))
+                batch.failures.append(rejection.category)
+                released += 1
+            case .judged(let judged):
+                batch.judged.append(judged)
+                batch.operations.append(.judged(judged.change))
+                batch.logLines.append(judged.decision.logLineJSON())
+                let postID = judged.decision.postID
+                if judged.decision.needsActionFile {
+                    let temporary = judged.temporaryName ?? ".\(postID).json.tmp"
+                    batch.actionFiles.append((postID + ".json", temporary, judged.temporaryWritten ? nil : judged.decision.actionFileJSON()))
+                    rememberActed(postID)
+                } else if judged.isEdit || actedIDs.contains(postID) {
+                    batch.staleActionFiles.append(postID + ".json")
+                    actedIDs.remove(postID)
+                }
+                released += 1
+                if var file = files[judged.fileID] {
+                    file.remaining -= 1
+                    files[judged.fileID] = file
+                    if file.remaining == 0 { finish(judged.fileID, into: &batch) }
+                }
+            case .pardon(let pardon):
+                batch.operations.append(.pardon(pardon))
+            }
+        }
+        var step = 0
+        retrying { try perform(&batch, from: &step) }
+        // The last step (into done/) runs on the finishing thread, overlapping the next
+        // batch's ledger write and sync: the two journal commits per batch then cost the
+        // latency of one. FIFO, so done/ only ever holds a prefix of what was committed.
+        finishing.push(Finishing(batch: batch, released: released, started: started))
+    }
+
+    private struct Finishing: @unchecked Sendable {
+        var batch: Batch
+        var released: Int
+        var started: UInt64
+    }
+
+    private let finishing = BlockingQueue<Finishing>()
+
+    /// Runs on its own thread until the committer closes the hand-over queue.
+    private func finish() {
+        while let item = finishing.take() {
+            let batch = item.batch
+            retrying { try moveFinished(batch) }
+            account(batch)
+            if !batch.judged.isEmpty { afterBatch(batch.judged) }
+            metrics.commitLatency.recordNanoseconds(Int64(POSIX.monotonicNanoseconds() - item.started))
+            onFinished(item.released, batch.finishedFiles.count + batch.failedFiles.filter(\.moveFromProcessing).count)
+        }
+    }
+
+    /// Retries a durable step with back-off until it succeeds (a full disk, a read-only
+    /// remount being fixed): posts wait in processing/, nothing is dropped or failed for it.
+    private func retrying(_ body: () throws -> Void) {
+        var attempt = 0
+        while true {
+            do {
+                try body()
+                break
+            } catch {
+                attempt += 1
+                let delay = min(5.0, 0.05 * pow(2.0, Double(min(attempt, 7))))
+                if attempt == 1 || attempt % 20 == 0 {
+                    logger.error("cannot make a batch durable; posts stay in processing/ and the batch is retried",
+                                 metadata: ["error": "\(error)", "attempt": "\(attempt)", "retry_in_s": "\(delay)"])
+                }
+                heartbeat.withLock { $0 = POSIX.monotonicNanoseconds() }
+                Thread.sleep(forTimeInterval: delay)
+            }
+        }
+        if attempt > 0 { logger.notice("batch made durable after retrying", metadata: ["attempts": "\(attempt + 1)"]) }
+    }
+
+    /// A file whose posts are all judged: to done/, and its bad lines (if any) to failed/.
+    private func finish(_ fileID: Int, into batch: inout Batch) {
+        guard let file = files.removeValue(forKey: fileID) else { return }
+        if file.posts == 0 {
+            let reasons = file.rejectedLines.map { "line \($0.line): \($0.reason)" }.joined(separator: "\n")
+            batch.failedFiles.append((file.name, Array((reasons.isEmpty ? "no posts in the file" : reasons).utf8) + [10], true, nil))
+            batch.failures.append(file.rejectedLines.isEmpty ? "empty" : "invalid_post")
+            return
+        }
+        for line in file.rejectedLines {
+            batch.failedFiles.append(("\(file.name).line-\(line.line)", Array("line \(line.line) of \(file.name): \(line.reason)\n".utf8), false, line.bytes))
+            batch.failures.append("invalid_post")
+        }
+        batch.finishedFiles.append(file.name)
+    }
+
+    /// The steps, resumable: `step` records how far a failed attempt got.
+    private func perform(_ batch: inout Batch, from step: inout Int) throws {
+        var marks: [UInt64] = [POSIX.monotonicNanoseconds()]
+        defer {
+            if logger.logLevel <= .trace {
+                marks.append(POSIX.monotonicNanoseconds())
+                let steps = zip(marks.dropFirst(), marks).map { String(format: "%.2f", Double($0 - $1) / 1e6) }
+                logger.trace("batch step times (ms): ledger, log, temporaries, sync, renames+fsync",
+                             metadata: ["posts": "\(batch.judged.count)", "ms": "\(steps.joined(separator: " "))"])
+            }
+        }
+        if step == 0 {
+            try ledger.commit(batch.operations)
+            step = 1
+        }
+        marks.append(POSIX.monotonicNanoseconds())
+        if step == 1 {
+            try log.append(batch.logLines)
+            step = 2
+        }
+        marks.append(POSIX.monotonicNanoseconds())
+        if step == 2 {
+            for file in batch.actionFiles {
+                if let bytes = file.bytes {
+                    try POSIX.writeFile(dir: spool.outbox, name: file.temporary, bytes: bytes, what: "outbox/\(file.temporary)")
+                }
+            }
+            for file in batch.failedFiles {
+                if let bytes = file.bytes {
+                    try POSIX.writeFile(dir: spool.failed, name: ".\(file.name).tmp", bytes: bytes, what: "failed/.\(file.name).tmp")
+                }
+                try POSIX.writeFile(dir: spool.failed, name: ".\(file.name).error.tmp", bytes: file.error, what: "failed/.\(file.name).error.tmp")
+            }
+            step = 3
+        }
+        marks.append(POSIX.monotonicNanoseconds())
+        if step == 3 {
+            if configuration.durable {
+                if try !Durability.syncFilesystem(of: spool.outbox, what: spool.layout.root) {
+                    for file in batch.actionFiles {
+                        try POSIX.fsyncFile(dir: spool.outbox, name: file.temporary, what: "outbox/\(file.temporary)")
+                    }
+                    for file in batch.failedFiles {
+                        try POSIX.fsyncFile(dir: spool.failed, name: ".\(file.name).error.tmp", what: "failed/.\(file.name).error.tmp")
+                    }
+                    try log.sync()
+                }
+            }
+            step = 4
+        }
+        marks.append(POSIX.monotonicNanoseconds())
+        if step == 4 {
+            for file in batch.actionFiles where renameat(spool.outbox, file.temporary, spool.outbox, file.name) != 0 {
+                // ENOENT on a retry: an earlier attempt already renamed it.
+                if errno != ENOENT { throw SystemError("rename", "outbox/\(file.temporary) to outbox/\(file.name)") }
+            }
+            for name in batch.staleActionFiles where unlinkat(spool.outbox, name, 0) == 0 {
+                logger.info("edited post is now allowed: removed its earlier action file", metadata: ["file": "outbox/\(name)"])
+            }
+            for file in batch.failedFiles {
+                try POSIX.rename(spool.failed, ".\(file.name).error.tmp", spool.failed, file.name + ".error", what: "failed/\(file.name).error")
+                if file.bytes != nil {
+                    try POSIX.rename(spool.failed, ".\(file.name).tmp", spool.failed, file.name, what: "failed/\(file.name)")
+                }
+            }
+            if configuration.durable {
+                if !batch.actionFiles.isEmpty || !batch.staleActionFiles.isEmpty { try POSIX.fsync(spool.outbox, what: spool.layout.outbox) }
+                if !batch.failedFiles.isEmpty { try POSIX.fsync(spool.failed, what: spool.layout.failed) }
+            }
+            step = 5
+        }
+    }
+
+    /// processing/ → done/ (or failed/), after the batch's action files are durable.
+    private func moveFinished(_ batch: Batch) throws {
+        do {
+            for file in batch.failedFiles where file.moveFromProcessing {
+                try moveOut(file.name, to: spool.failed, label: "failed/")
+            }
+            for name in batch.finishedFiles {
+                try moveOut(name, to: spool.done, label: "done/")
+            }
+            if configuration.durable {
+                if !batch.finishedFiles.isEmpty { try POSIX.fsync(spool.done, what: spool.layout.done) }
+                if batch.failedFiles.contains(where: \.moveFromProcessing) { try POSIX.fsync(spool.failed, what: spool.layout.failed) }
+                // No fsync of processing/: a rename is one journal transaction on ext4 and
+                // XFS, made durable by the fsync of the directory it went into.
+            }
+        }
+    }
+
+    /// processing/NAME → done/ or failed/, never over an earlier file of the same name (a
+    /// producer reusing names): that one is kept and this one becomes NAME~1, NAME~2, ….
+    /// ENOENT on a retry means an earlier attempt already moved it.
+    /// Into failed/ a same-named file is replaced, so NAME and NAME.error stay a pair.
+    private func moveOut(_ name: String, to directory: Int32, label: String) throws(SystemError) {
+        if directory == spool.failed {
+            if renameat(spool.processing, name, directory, name) == 0 || errno == ENOENT { return }
+            throw SystemError("rename into \(label)", spool.layout.processing + "/" + name)
+        }
+        var target = name
+        for attempt in 1...1_000 {
+            if NoReplace.rename(spool.processing, name, directory, target) == 0 || errno == ENOENT { return }
+            if errno != EEXIST { break }
+            target = "\(name)~\(attempt)"
+        }
+        throw SystemError("rename into \(label)", spool.layout.processing + "/" + name)
+    }
+
+    private func account(_ batch: Batch) {
+        var acted = 0
+        for judged in batch.judged {
+            let decision = judged.decision
+            metrics.judged(decision.action)
+            for rule in decision.rules { metrics.ruleHit(rule) }
+            if !decision.strikeGuidelines.isEmpty { metrics.strikes.increment(by: Int64(decision.strikeGuidelines.count)) }
+            if let escalation = judged.change.escalation {
+                metrics.escalation(escalation)
+                logger.notice("author escalated", metadata: [
+                    "author": "\(decision.authorID)", "escalation": "\(escalation.rawValue)",
+                    "strikes": "\(decision.authorStrikes ?? 0)", "post": "\(decision.postID)",
+                ])
+            }
+            if decision.needsActionFile {
+                acted += 1
+                logger.info("post acted on", metadata: [
+                    "post": "\(decision.postID)", "action": "\(decision.action.rawValue)",
+                    "guidelines": "\(decision.guidelines.joined(separator: ","))", "rules": "\(decision.rules.joined(separator: ","))",
+                ])
+            } else {
+                logger.debug("post allowed", metadata: ["post": "\(decision.postID)"])
+            }
+        }
+        for (file, category) in zip(batch.failedFiles, batch.failures) {
+            metrics.failure(category)
+            logger.warning("post file failed", metadata: ["file": "failed/\(file.name)", "reason": "\(String(decoding: file.error, as: UTF8.self).trimmingCharacters(in: .newlines))"])
+        }
+        let failedCount = batch.failedFiles.count
+        totals.withLock { $0.judged += batch.judged.count; $0.acted += acted; $0.failed += failedCount }
+    }
+
+    // MARK: Pardons and pruning
+
+    private func checkForPardons() {
+        do {
+            let version = try ledger.dataVersion()
+            guard version != lastDataVersion else { return }
+            lastDataVersion = version
+            let pardons = try ledger.pardons(after: lastPardonID)
+            guard let last = pardons.last else { return }
+            lastPardonID = last.id
+            for pardon in pardons {
+                logger.notice("pardon applied", metadata: ["author": "\(pardon.author)", "guideline": "\(pardon.guideline ?? "all")"])
+            }
+            onPardons(pardons)
+        } catch {
+            logger.error("cannot read pardons from the ledger", metadata: ["error": "\(error)", "ledger": "\(ledger.path)"])
+        }
+    }
+
+    private func prune() {
+        do {
+            let now = Date()
+            try ledger.prune(strikesBefore: now.addingTimeInterval(-strikeWindow()), postsBefore: now.addingTimeInterval(-historyWindow()))
+        } catch {
+            logger.warning("cannot prune the ledger", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import WardenCore
+import Prometheus
+
+/// The daemon's Prometheus metrics. They are always counted (a counter increment is a few
+/// nanoseconds); they are only served when `--metrics ADDRESS` is given.
+///
+/// Metrics with labels are made on first use and cached here, because the registry's own
+/// lookup takes a lock and builds a key on every call.
+public final class DaemonMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    let judgeLatency: DurationHistogram
+    let commitLatency: DurationHistogram
+    let inboxDepth: Gauge
+    let inFlight: Gauge
+    let strikes: Counter
+    let shadowDemotions: Counter
+    private let actionCounters: [Action: Counter]
+    private let labelled = Locked<[String: Counter]>([:])
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        judgeLatency = registry.makeDurationHistogram(
+            descriptor: Self.name("judge_duration", "seconds", "Time to judge one post against the rules"),
+            buckets: [.microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+                      .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(50), .milliseconds(250)])
+        commitLatency = registry.makeDurationHistogram(
+            descriptor: Self.name("batch_commit_duration", "seconds",
+                                  "Time to make one batch durable: ledger transaction, action files, syncs and renames"),
+            buckets: [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+                      .milliseconds(50), .milliseconds(100), .milliseconds(500)])
+        inboxDepth = registry.makeGauge(descriptor: Self.name("inbox_depth", "", "Posts noticed in inbox/ and not yet claimed"))
+        inFlight = registry.makeGauge(descriptor: Self.name("posts_in_flight", "", "Posts claimed into processing/ and not yet finished"))
+        strikes = registry.makeCounter(descriptor: Self.name("strikes", "total", "Strikes recorded against authors"))
+        shadowDemotions = registry.makeCounter(descriptor: Self.name("rule_demotions", "total", "Rules demoted to shadow mode automatically"))
+        var counters: [Action: Counter] = [:]
+        for action in [Action.allow, .flag, .route, .hold, .hide, .delete, .holdAuthor, .blockAuthor] {
+            counters[action] = registry.makeCounter(descriptor: Self.name("posts", "total", "Posts judged, by the action decided"),
+                                                    labels: [("action", action.rawValue)])
+        }
+        actionCounters = counters
+    }
+
+    func judged(_ action: Action) { actionCounters[action]?.increment() }
+
+    func ruleHit(_ rule: String) { counter("rule_hits", "rule", rule, help: "Posts each rule matched").increment() }
+
+    func failure(_ reason: String) { counter("failures", "reason", reason, help: "Files moved to failed/, by reason").increment() }
+
+    func reload(_ result: String) { counter("reloads", "result", result, help: "Rule reloads, by result (ok, refused)").increment() }
+
+    func escalation(_ action: Action) {
+        counter("escalations", "action", action.rawValue, help: "Authors escalated, by escalation").increment()
+    }
+
+    /// warden_NAME_UNIT, the Prometheus naming convention.
+    private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "warden", metricName: metric, unitName: unit, helpText: help)
+    }
+
+    private func counter(_ name: String, _ label: String, _ value: String, help: String) -> Counter {
+        let key = name + "\u{0}" + value
+        if let counter = labelled.withLock({ $0[key] }) { return counter }
+        let counter = registry.makeCounter(descriptor: Self.name(name, "total", help), labels: [(label, value)])
+        labelled.withLock { $0[key] = counter }
+        return counter
+    }
+}

@@ -1,0 +1,255 @@
+import Foundation
+import WardenCore
+import GRDB
+
+/// One strike: an author broke a guideline that counts (`strikes: true`) in one post.
+/// Keyed by post id and guideline, so re-judging a post (an edit, or recovery after a
+/// crash) replaces its strikes instead of adding to them.
+public struct Strike: Sendable, Equatable {
+    public var postID: String
+    public var guideline: String
+    public var at: Date
+}
+
+/// An author-level escalation (hold_author, block_author), remembered with the post that
+/// crossed the threshold so that undoing that post (crash recovery) undoes the escalation.
+public struct EscalationRecord: Sendable, Equatable {
+    public var postID: String
+    public var action: Action
+    public var at: Date
+}
+
+/// A moderator's pardon, written by `warden pardon` into the ledger; the running daemon
+/// notices it (SQLite `data_version`) and forgets the pardoned strikes in memory too.
+public struct Pardon: Sendable, Equatable {
+    public var id: Int64
+    public var author: String
+    public var guideline: String?
+    public var at: Date
+}
+
+/// One write to the ledger, applied in the order the workers produced them.
+enum LedgerOperation: Sendable {
+    case judged(LedgerChange)
+    case pardon(Pardon)
+}
+
+/// What judging one post changes in the ledger. Applied in one transaction per batch.
+struct LedgerChange: Sendable {
+    var postID: String
+    var author: String
+    var at: Date
+    var textDigest: UInt64
+    var strikeGuidelines: [String]
+    var escalation: Action?
+}
+
+/// The strike ledger and author history, in SQLite through GRDB under `state/ledger.sqlite`.
+///
+/// While the daemon runs, the truth about authors lives in memory (`AuthorBook`), and the
+/// ledger is its durable copy: it is read once at start-up and written once per batch.
+/// That keeps SQLite off the per-post path (a query per post would cost more than judging).
+/// WAL mode lets `warden strikes` read while the daemon writes.
+public final class Ledger: Sendable {
+    let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) the ledger at `path`.
+    /// - Parameter durable: `synchronous = FULL`, so a committed batch survives power loss
+    ///   by itself; the daemon passes false when its per-batch `syncfs` flushes the WAL instead.
+    public init(path: String, durable: Bool = true) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.label = "warden.ledger"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE strikes (
+                    post_id TEXT NOT NULL, guideline TEXT NOT NULL, author TEXT NOT NULL, at REAL NOT NULL,
+                    PRIMARY KEY (post_id, guideline)) WITHOUT ROWID;
+                CREATE INDEX strikes_by_author ON strikes(author, at);
+                CREATE TABLE posts (
+                    post_id TEXT NOT NULL PRIMARY KEY, author TEXT NOT NULL, at REAL NOT NULL, digest INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX posts_by_author ON posts(author, at);
+                CREATE INDEX posts_by_time ON posts(at);
+                CREATE TABLE escalations (
+                    post_id TEXT NOT NULL PRIMARY KEY, author TEXT NOT NULL, action TEXT NOT NULL, at REAL NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX escalations_by_author ON escalations(author);
+                CREATE TABLE pardons (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, author TEXT NOT NULL, guideline TEXT, at REAL NOT NULL,
+                    strikes_removed INTEGER NOT NULL);
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: Daemon side
+
+    /// Everything the daemon needs in memory: strikes newer than `strikesSince`, posts
+    /// newer than `postsSince`, and every standing escalation.
+    func loadAuthors(strikesSince: Date, postsSince: Date) throws -> [String: AuthorRecord] {
+        try pool.read { db in
+            var authors: [String: AuthorRecord] = [:]
+            let posts = try Row.fetchCursor(db, sql: "SELECT post_id, author, at, digest FROM posts WHERE at > ? ORDER BY at",
+                                            arguments: [postsSince.timeIntervalSince1970])
+            while let row = try posts.next() {
+                let author: String = row["author"]
+                let digest: Int64 = row["digest"]
+                authors[author, default: AuthorRecord()].posts.append(
+                    PostTrace(postID: row["post_id"], at: Date(timeIntervalSince1970: row["at"]), textDigest: UInt64(bitPattern: digest)))
+            }
+            let strikes = try Row.fetchCursor(db, sql: "SELECT post_id, guideline, author, at FROM strikes WHERE at > ? ORDER BY at",
+                                              arguments: [strikesSince.timeIntervalSince1970])
+            while let row = try strikes.next() {
+                let author: String = row["author"]
+                authors[author, default: AuthorRecord()].strikes.append(
+                    Strike(postID: row["post_id"], guideline: row["guideline"], at: Date(timeIntervalSince1970: row["at"])))
+            }
+            let escalations = try Row.fetchCursor(db, sql: "SELECT post_id, author, action, at FROM escalations ORDER BY at")
+            while let row = try escalations.next() {
+                let author: String = row["author"]
+                guard let action = Action(rawValue: row["action"]) else { continue }
+                authors[author, default: AuthorRecord()].escalations.append(
+                    EscalationRecord(postID: row["post_id"], action: action, at: Date(timeIntervalSince1970: row["at"])))
+            }
+            return authors
+        }
+    }
+
+    /// Undoes what the given posts wrote, before they are judged again at start-up.
+    ///
+    /// Posts left in processing/ after a crash may have had their batch committed to the
+    /// ledger before the crash (the rename into done/ is the last step). Judging them again
+    /// on top of their own strikes would count them twice, and would let a post see strikes
+    /// of posts that came after it; undoing them first makes recovery give exactly the
+    /// decisions of an uninterrupted run.
+    func undo(postIDs: [String]) throws {
+        guard !postIDs.isEmpty else { return }
+        try pool.write { db in
+            for postID in postIDs {
+                try db.execute(sql: "DELETE FROM strikes WHERE post_id = ?", arguments: [postID])
+                try db.execute(sql: "DELETE FROM posts WHERE post_id = ?", arguments: [postID])
+                try db.execute(sql: "DELETE FROM escalations WHERE post_id = ?", arguments: [postID])
+            }
+        }
+    }
+
+    /// Applies one batch in one transaction (one WAL fsync per batch, not per post), in
+    /// order: a pardon forgives the strikes of posts judged before it, also those that were
+    /// still waiting in the batch when the moderator ran `warden pardon`.
+    func commit(_ operations: [LedgerOperation]) throws {
+        guard !operations.isEmpty else { return }
+        try pool.write { db in
+            let deleteStrikes = try db.cachedStatement(sql: "DELETE FROM strikes WHERE post_id = ?")
+            let insertStrike = try db.cachedStatement(sql: "INSERT OR REPLACE INTO strikes(post_id, guideline, author, at) VALUES (?, ?, ?, ?)")
+            let upsertPost = try db.cachedStatement(sql: "INSERT OR REPLACE INTO posts(post_id, author, at, digest) VALUES (?, ?, ?, ?)")
+            let upsertEscalation = try db.cachedStatement(sql: "INSERT OR REPLACE INTO escalations(post_id, author, action, at) VALUES (?, ?, ?, ?)")
+            for operation in operations {
+                switch operation {
+                case .judged(let change):
+                    let at = change.at.timeIntervalSince1970
+                    try deleteStrikes.execute(arguments: [change.postID])
+                    for guideline in change.strikeGuidelines {
+                        try insertStrike.execute(arguments: [change.postID, guideline, change.author, at])
+                    }
+                    try upsertPost.execute(arguments: [change.postID, change.author, at, Int64(bitPattern: change.textDigest)])
+                    if let escalation = change.escalation {
+                        try upsertEscalation.execute(arguments: [change.postID, change.author, escalation.rawValue, at])
+                    }
+                case .pardon(let pardon):
+                    try Self.applyPardon(db, author: pardon.author, guideline: pardon.guideline)
+                }
+            }
+        }
+    }
+
+    /// Forgets history older than the longest window and strikes older than the strike
+    /// window, so the ledger stays as small as the policy needs.
+    func prune(strikesBefore: Date, postsBefore: Date) throws {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM strikes WHERE at < ?", arguments: [strikesBefore.timeIntervalSince1970])
+            try db.execute(sql: "DELETE FROM posts WHERE at < ?", arguments: [postsBefore.timeIntervalSince1970])
+        }
+    }
+
+    /// The highest pardon id so far: pardons after it are news to the daemon.
+    func lastPardonID() throws -> Int64 {
+        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM pardons") ?? 0 }
+    }
+
+    func pardons(after id: Int64) throws -> [Pardon] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, author, guideline, at FROM pardons WHERE id > ? ORDER BY id", arguments: [id]).map {
+                Pardon(id: $0["id"], author: $0["author"], guideline: $0["guideline"], at: Date(timeIntervalSince1970: $0["at"]))
+            }
+        }
+    }
+
+    /// SQLite's `data_version` on the writer connection changes only when *another*
+    /// connection (`warden pardon`) committed: a cheap way to notice pardons without polling
+    /// the pardons table on every batch.
+    func dataVersion() throws -> Int64 {
+        try pool.writeWithoutTransaction { db in try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }
+    }
+
+    // MARK: Moderator side (`warden strikes`, `warden pardon`)
+
+    /// An author's standing in the ledger, for `warden strikes`.
+    public struct Standing: Sendable {
+        public var author: String
+        public var strikes: [Strike]
+        public var escalations: [EscalationRecord]
+        public var pardons: [Pardon]
+    }
+
+    public func standing(of author: String) throws -> Standing {
+        try pool.read { db in
+            let strikes = try Row.fetchAll(db, sql: "SELECT post_id, guideline, at FROM strikes WHERE author = ? ORDER BY at", arguments: [author]).map {
+                Strike(postID: $0["post_id"], guideline: $0["guideline"], at: Date(timeIntervalSince1970: $0["at"]))
+            }
+            let escalations = try Row.fetchAll(db, sql: "SELECT post_id, action, at FROM escalations WHERE author = ? ORDER BY at", arguments: [author]).compactMap { row -> EscalationRecord? in
+                guard let action = Action(rawValue: row["action"]) else { return nil }
+                return EscalationRecord(postID: row["post_id"], action: action, at: Date(timeIntervalSince1970: row["at"]))
+            }
+            let pardons = try Row.fetchAll(db, sql: "SELECT id, author, guideline, at FROM pardons WHERE author = ? ORDER BY id", arguments: [author]).map {
+                Pardon(id: $0["id"], author: $0["author"], guideline: $0["guideline"], at: Date(timeIntervalSince1970: $0["at"]))
+            }
+            return Standing(author: author, strikes: strikes, escalations: escalations, pardons: pardons)
+        }
+    }
+
+    /// Forgives an author's strikes (all, or one guideline's) and lifts any escalation.
+    /// Returns the number of strikes removed. A running daemon applies it within a second.
+    @discardableResult
+    public func pardon(author: String, guideline: String?, at: Date = Date()) throws -> Int {
+        try pool.write { db in
+            let removed = try Self.applyPardon(db, author: author, guideline: guideline)
+            try db.execute(sql: "INSERT INTO pardons(author, guideline, at, strikes_removed) VALUES (?, ?, ?, ?)",
+                           arguments: [author, guideline, at.timeIntervalSince1970, removed])
+            return removed
+        }
+    }
+
+    @discardableResult
+    private static func applyPardon(_ db: Database, author: String, guideline: String?) throws -> Int {
+        if let guideline {
+            try db.execute(sql: "DELETE FROM strikes WHERE author = ? AND guideline = ?", arguments: [author, guideline])
+        } else {
+            try db.execute(sql: "DELETE FROM strikes WHERE author = ?", arguments: [author])
+        }
+        let removed = db.changesCount
+        try db.execute(sql: "DELETE FROM escalations WHERE author = ?", arguments: [author])
+        return removed
+    }
+}

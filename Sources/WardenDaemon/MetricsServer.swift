@@ -1,0 +1,44 @@
+import Foundation
+import WardenCore
+import Hummingbird
+import Logging
+
+/// Serves /metrics (Prometheus text format) and /healthz on the opt-in `--metrics` address.
+/// Hummingbird rather than a hand-written HTTP server: scrapers and load balancers send
+/// real-world HTTP (keep-alive, pipelining, odd headers) that a toy parser gets wrong.
+public enum MetricsServer {
+    /// Parses `HOST:PORT` (or `[v6]:PORT`).
+    public static func parse(address: String) -> (host: String, port: Int)? {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
+              (1...65_535).contains(port) else { return nil }
+        var host = String(address[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "127.0.0.1" : host, port)
+    }
+
+    /// Runs the server until the task is cancelled.
+    /// - Parameter healthy: whether the pipeline is making progress, for /healthz.
+    public static func run(address: String, metrics: DaemonMetrics, logger: Logger,
+                           healthy: @escaping @Sendable () -> Bool) async throws {
+        guard let (host, port) = parse(address: address) else {
+            throw ConfigurationError(file: "--metrics", message: "\"\(address)\" is not HOST:PORT (e.g. 127.0.0.1:9464)")
+        }
+        let router = Router()
+        router.get("metrics") { _, _ -> Response in
+            let text = metrics.registry.emitToString()
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        router.get("healthz") { _, _ -> Response in
+            let ok = healthy()
+            return Response(status: ok ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"],
+                            body: .init(byteBuffer: ByteBuffer(string: ok ? "ok\n" : "stalled: batches are not being committed\n")))
+        }
+        var serverLogger = logger
+        serverLogger.logLevel = max(logger.logLevel, .notice)
+        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil),
+                              onServerRunning: { _ in logger.notice("serving metrics", metadata: ["address": "http://\(host):\(port)/metrics"]) },
+                              logger: serverLogger)
+        try await app.run()
+    }
+}

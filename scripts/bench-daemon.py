@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Benchmark `warden run`: sustained throughput and rename-to-action-file latency.
+
+A producer renames pre-written posts into the inbox (as real producers must); a watcher
+process records, through inotify, when each post's action file appears in outbox/ and when
+the post itself lands in done/. Both use CLOCK_MONOTONIC, so latencies are comparable.
+
+Phase 1 (throughput): --posts posts renamed in as fast as possible; sustained posts/s is
+posts / (last arrival in done/ - first rename). Latencies here include queueing behind
+the burst, so they say how long a burst takes to drain, not how fast one post goes.
+Phase 2 (latency): --rate posts/s offered for --seconds; p50/p99/p99.9 of rename -> action
+file and rename -> done/.
+Peak RSS is VmHWM from /proc/PID/status at the end. Durable writes (fsync/syncfs) are on
+unless --no-sync is given.
+"""
+import argparse
+import ctypes
+import json
+import multiprocessing
+import os
+import random
+import select
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+IN_MOVED_TO = 0x00000080
+IN_Q_OVERFLOW = 0x00004000
+
+
+def watch(directories, stop, results, ready):
+    """Records the first CLOCK_MONOTONIC time each name is renamed into each directory."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    fd = libc.inotify_init1(0)
+    wds = {}
+    for label, path in directories.items():
+        wds[libc.inotify_add_watch(fd, path.encode(), IN_MOVED_TO)] = label
+    seen = {label: {} for label in directories}
+    overflowed = False
+    ready.set()
+    header = struct.calcsize("iIII")
+    while True:
+        readable, _, _ = select.select([fd], [], [], 0.2)
+        if not readable:
+            if stop.is_set():
+                break
+            continue
+        now = time.monotonic_ns()
+        data = os.read(fd, 1 << 20)
+        offset = 0
+        while offset + header <= len(data):
+            wd, mask, _, length = struct.unpack_from("iIII", data, offset)
+            if mask & IN_Q_OVERFLOW:
+                overflowed = True
+            name = data[offset + header: offset + header + length].split(b"\0", 1)[0].decode()
+            label = wds.get(wd)
+            if label and name and name not in seen[label]:
+                seen[label][name] = now
+            offset += header + length
+    results.put((seen, overflowed))
+
+
+def percentile(values, fraction):
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    index = min(len(values) - 1, int(round(fraction * (len(values) - 1))))
+    return values[index]
+
+
+TEXTS_CLEAN = [
+    "Thanks for the quick reply, the bins were collected this morning.",
+    "When does the library open on Sundays?",
+    "Great event at the park yesterday, well organised!",
+    "Is the 42 bus running on the usual timetable during the works?",
+    "Could you share the link to the consultation please?",
+]
+TEXTS_ACTED = [
+    "what a badword service this is",
+    "WORSEWORD! fix the road",
+    "worst service ever, you never called me back",
+]
+
+
+def write_posts(staging, prefix, count, authors, acted_share, seed, start_epoch=1795305600):
+    """Posts spread over a simulated day (created_at), so that flood and repeat rules see
+    the traffic of a busy page rather than every author posting 20 times a second."""
+    rng = random.Random(seed)
+    names = []
+    spacing = 86400.0 / max(count, 1)
+    for index in range(count):
+        post_id = f"{prefix}-{index}"
+        acted = rng.random() < acted_share
+        text = rng.choice(TEXTS_ACTED if acted else TEXTS_CLEAN)
+        post = {
+            "id": post_id,
+            "platform": "facebook",
+            "author": {"id": f"u{rng.randrange(authors)}", "name": "Bench"},
+            "text": f"{text} #{index}",
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start_epoch + index * spacing)),
+        }
+        name = post_id + ".json"
+        with open(os.path.join(staging, name), "w") as handle:
+            json.dump(post, handle)
+        names.append((name, acted))
+    return names
+
+
+def needs_action(post_id, daemon_outbox):
+    return os.path.exists(os.path.join(daemon_outbox, post_id + ".json"))
+
+
+def notify_socket(path):
+    if os.path.exists(path):
+        os.unlink(path)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    return sock
+
+
+def wait_for(sock, word, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        sock.settimeout(max(0.01, deadline - time.time()))
+        try:
+            message = sock.recv(4096).decode()
+        except socket.timeout:
+            break
+        if word in message:
+            return True
+    return False
+
+
+def run_phase(label, names, staging, inbox, state, rate, watcher_dirs):
+    stop = multiprocessing.Event()
+    ready = multiprocessing.Event()
+    results = multiprocessing.Queue()
+    watcher = multiprocessing.Process(target=watch, args=(watcher_dirs, stop, results, ready))
+    watcher.start()
+    ready.wait()
+    renamed = {}
+    start = time.monotonic_ns()
+    interval = 1e9 / rate if rate else 0
+    for index, (name, _) in enumerate(names):
+        if interval:
+            due = start + int(index * interval)
+            now = time.monotonic_ns()
+            if due > now:
+                time.sleep((due - now) / 1e9)
+        renamed[name] = time.monotonic_ns()
+        os.rename(os.path.join(staging, name), os.path.join(inbox, name))
+    produced = time.monotonic_ns()
+    deadline = time.time() + 600
+    done_dir = os.path.join(state, "done")
+    while time.time() < deadline:
+        if len(os.listdir(done_dir)) >= len(names) + run_phase.already_done:
+            break
+        time.sleep(0.05)
+    time.sleep(0.3)
+    stop.set()
+    seen, overflowed = results.get()
+    watcher.join()
+    run_phase.already_done += len(names)
+    done_times = [seen["done"][name] - renamed[name] for name in renamed if name in seen["done"]]
+    action_times = [seen["outbox"][name] - renamed[name] for name in renamed if name in seen["outbox"]]
+    last = max((seen["done"][name] for name in renamed if name in seen["done"]), default=produced)
+    return {
+        "label": label,
+        "posts": len(names),
+        "completed": len(done_times),
+        "acted": len(action_times),
+        "produce_s": (produced - start) / 1e9,
+        "elapsed_s": (last - start) / 1e9,
+        "done_ms": [t / 1e6 for t in done_times],
+        "action_ms": [t / 1e6 for t in action_times],
+        "overflowed": overflowed,
+    }
+
+
+run_phase.already_done = 0
+
+
+def describe(result):
+    lines = [f"{result['label']}: {result['completed']}/{result['posts']} posts finished in {result['elapsed_s']:.2f} s "
+             f"(offered over {result['produce_s']:.2f} s) = {result['completed'] / max(result['elapsed_s'], 1e-9):,.0f} posts/s"]
+    for key, title in (("action_ms", "rename -> action file"), ("done_ms", "rename -> done/")):
+        values = result[key]
+        if values:
+            lines.append(f"  {title:22} n={len(values):7d}  p50 {percentile(values, 0.5):8.2f} ms  p99 {percentile(values, 0.99):8.2f} ms"
+                         f"  p99.9 {percentile(values, 0.999):8.2f} ms  max {max(values):8.2f} ms")
+    if result["overflowed"]:
+        lines.append("  (inotify queue of the watcher overflowed: some latencies are missing)")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--warden", default=".build/release/warden")
+    parser.add_argument("--rules", default="rules" if os.path.isdir("rules") and os.listdir("rules") else "Tests/Fixtures/daemon-rules")
+    parser.add_argument("--out", default="bench-out/daemon",
+                        help="work directory; the spool is inside, so it decides the filesystem (e.g. /dev/shm/x for tmpfs)")
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--rate", type=int, default=2_000)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--authors", type=int, default=5_000)
+    parser.add_argument("--acted-share", type=float, default=0.2)
+    parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--no-sync", action="store_true")
+
+    args = parser.parse_args()
+
+    out = os.path.abspath(args.out)
+    shutil.rmtree(out, ignore_errors=True)
+    state = os.path.join(out, "var")
+    staging = os.path.join(out, "staging")
+    os.makedirs(staging)
+    print(f"writing {args.posts + args.rate * args.seconds:,} posts to {staging} ...", flush=True)
+    burst = write_posts(staging, "burst", args.posts, args.authors, args.acted_share, 1)
+    steady = write_posts(staging, "steady", args.rate * args.seconds, args.authors, args.acted_share, 2, 1795305600 + 86400)
+
+    sock = notify_socket(os.path.join(out, "notify.sock"))
+    command = [args.warden, "run", "--rules", args.rules, "--state", state, "--log-level", "warning"]
+    if args.workers:
+        command += ["--workers", str(args.workers)]
+    if args.no_sync:
+        command.append("--no-sync")
+
+    env = dict(os.environ, NOTIFY_SOCKET=os.path.join(out, "notify.sock"))
+    log = open(os.path.join(out, "daemon.log"), "w")
+    daemon = subprocess.Popen(command, env=env, stderr=log, stdout=log)
+    try:
+        if not wait_for(sock, "READY=1", 60):
+            sys.exit(f"warden did not become ready; see {out}/daemon.log")
+        inbox = os.path.join(state, "inbox")
+        dirs = {"done": os.path.join(state, "done"), "outbox": os.path.join(state, "outbox")}
+        print(f"phase 1: {args.posts:,} posts renamed in as fast as possible ...", flush=True)
+        first = run_phase("sustained", burst, staging, inbox, state, 0, dirs)
+        print(describe(first), flush=True)
+        print(f"phase 2: {args.rate:,} posts/s offered for {args.seconds} s ...", flush=True)
+        second = run_phase(f"fixed {args.rate}/s", steady, staging, inbox, state, args.rate, dirs)
+        print(describe(second), flush=True)
+        with open(f"/proc/{daemon.pid}/status") as handle:
+            status = dict(line.split(":", 1) for line in handle if ":" in line)
+        hwm = status.get("VmHWM", "?").strip()
+        print(f"peak RSS (VmHWM): {hwm}; durable writes: {'off (--no-sync)' if args.no_sync else 'on'}; "
+              f"workers: {args.workers or os.cpu_count()}; cores: {os.cpu_count()}; rules: {args.rules}")
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=60)
+
+
+if __name__ == "__main__":
+    main()
