@@ -84,7 +84,7 @@ for target in "${targets[@]}"; do
     set -e
   fi
   # Without libFuzzer's "recommended dictionary" dump, which buries the interesting lines.
-  grep -vE '^"|^###### |^$' "$work/log" | tail -n "$([ $code -ne 0 ] && echo 80 || echo 8)" >&2 || true
+  grep -avE '^"|^###### |^$' "$work/log" | tail -n "$([ $code -ne 0 ] && echo 80 || echo 8)" >&2 || true
   if [ $code -ne 0 ]; then
     echo "!! $target failed (exit $code); inputs in $crashes/" >&2
     status=1
@@ -92,8 +92,8 @@ for target in "${targets[@]}"; do
   before=$(ls "$corpus" | wc -l)
   minimise "$target" "$corpus" "$work/new" "$work"
   after=$(ls "$corpus" | wc -l)
-  stats=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$work/log" | tail -n 1 || true)
-  execs=$(grep -E '^stat::number_of_executed_units' "$work/log" | awk '{print $2}' || true)
+  stats=$(grep -aE '^#[0-9]+[[:space:]]+DONE' "$work/log" | tail -n 1 || true)
+  execs=$(grep -aE '^stat::number_of_executed_units' "$work/log" | awk '{print $2}' || true)
   summary+=("$target: ${execs:-?} execs; ${stats:-no DONE line}; corpus $before -> $after files")
   rm -rf "$work"
 done
