@@ -123,13 +123,7 @@ public final class Judge {
             // First occurrence per gated pattern, in flat arrays: a dictionary here cost a hash per literal found.
             if firstHit.count < plan.gated.count { firstHit = Array(repeating: Int.max, count: plan.gated.count) }
             hitPatterns.removeAll(keepingCapacity: true)
-            scan.forEachOccurrence(in: subject) { literal, end in
-                let start = end - scan.lengths[literal]
-                for gated in plan.owners[literal] {
-                    if firstHit[gated] == Int.max { hitPatterns.append(gated) }
-                    if start < firstHit[gated] { firstHit[gated] = start }
-                }
-            }
+            scan.firstOccurrences(in: subject, ownerStart: plan.ownerStart, owners: plan.owners, firstHit: &firstHit, hits: &hitPatterns)
             if let began { combinedTime += clock.now - began }
             hitPatterns.sort()
             for gated in hitPatterns {

@@ -24,7 +24,7 @@ public struct RuleSet: Sendable {
     public var planSummary: String {
         func line(_ name: String, _ view: MatchPlan.ViewPlan) -> String {
             let total = view.gated.count + view.ungated.count
-            return "\(name) text: \(view.gated.count) of \(total) patterns run only when their required words occur (\(view.owners.count) literals)"
+            return "\(name) text: \(view.gated.count) of \(total) patterns run only when their required words occur (\(view.literalCount) literals)"
                 + (view.ungated.isEmpty ? "" : "; run on every post: " + view.ungated.map { "\(rules[$0.rule].id) [\($0.pattern.location)]" }.joined(separator: ", "))
         }
         return line("normalised", plan.normalized) + "\n" + line("original", plan.original)
@@ -72,7 +72,9 @@ struct MatchPlan: Sendable {
         /// Finds every gated pattern's literals in one pass.
         var literalScan: LiteralAutomaton?
         /// Indexed by literal number: the gated entries (indices into `gated`) that need that literal.
-        var owners: [[Int]] = []
+        var ownerStart: [Int32] = [0]
+        var owners: [Int32] = []
+        var literalCount: Int { ownerStart.count - 1 }
         var gated: [Entry] = []
         /// Whether each gated pattern's matches start at its literal, so it can run from the first one found.
         var gatedAtStart: [Bool] = []
@@ -133,7 +135,10 @@ struct MatchPlan: Sendable {
     private static func buildScan(_ literals: [String: [Int]], caseless: Bool, into plan: inout ViewPlan) {
         guard !literals.isEmpty else { return }
         let ordered = literals.keys.sorted()
-        plan.owners = ordered.map { literals[$0] ?? [] }
+        for literal in ordered {
+            plan.owners += (literals[literal] ?? []).map(Int32.init)
+            plan.ownerStart.append(Int32(plan.owners.count))
+        }
         plan.literalScan = LiteralAutomaton(literals: ordered.map { Array($0.utf8) }, foldASCIICase: caseless)
     }
 }
