@@ -132,7 +132,7 @@ public enum Detectors {
 
     /// End of "label(.label)+" with an alphabetic TLD of 2+ letters, or nil. A sentence's full
     /// stop after the address is not part of it.
-    private static func domainEnd(_ text: Bytes, from start: Int) -> Int? {
+    static func domainEnd(_ text: Bytes, from start: Int) -> Int? {
         var k = start
         var labels = 0
         var lastLabel = start..<start

@@ -140,24 +140,12 @@ public struct TextStats: Sendable, Equatable {
             while k < text.count, text[k] > 0x20 { k += 1 }
             return k
         }
-        guard isASCIIAlnum(text[i]) else { return nil }
-        // label(.label)+ then optional /path
-        var k = i
-        var labels = 0
-        var lastLabel = i..<i
-        while true {
-            let start = k
-            while k < text.count, isASCIIAlnum(text[k]) || text[k] == UInt8(ascii: "-") { k += 1 }
-            guard k > start else { return nil }
-            labels += 1
-            lastLabel = start..<k
-            if k + 1 < text.count, text[k] == UInt8(ascii: "."), isASCIIAlnum(text[k + 1]) {
-                k += 1
-                continue
-            }
-            break
-        }
-        guard labels >= 2, lastLabel.allSatisfy({ isASCIILetter(text[$0]) }) else { return nil }
+        guard isASCIIAlnum(text[i]), let domainEnd = Detectors.domainEnd(text, from: i) else { return nil }
+        // The same label(.label)+ scan as the email detector's; the last label is the TLD.
+        var k = domainEnd
+        var tldStart = domainEnd
+        while tldStart > i, text[tldStart - 1] != UInt8(ascii: ".") { tldStart -= 1 }
+        let lastLabel = tldStart..<domainEnd
         if k < text.count, text[k] == UInt8(ascii: "@") { return nil }  // an email's local part
         let hasPath = k < text.count && text[k] == UInt8(ascii: "/")
         let tld = String(decoding: lastLabel.map { text[$0] | 0x20 }, as: UTF8.self)
