@@ -123,6 +123,7 @@ final class Committer: @unchecked Sendable {
         var operations: [LedgerOperation] = []
         var logLines: [[UInt8]] = []
         var actionFiles: [(name: String, bytes: [UInt8])] = []
+        var actionNames: Set<String> = []
         var staleActionFiles: [String] = []
         var failedFiles: [(name: String, error: [UInt8], moveFromProcessing: Bool, bytes: [UInt8]?)] = []
         var finishedFiles: [String] = []
@@ -151,11 +152,18 @@ final class Committer: @unchecked Sendable {
                 batch.operations.append(.judged(judged.change))
                 batch.logLines.append(judged.decision.logLineJSON())
                 let postID = judged.decision.postID
+                let actionName = postID + ".json"
+                // An edit judged in the same batch as the version it replaces must leave one
+                // action file, the latest: two would share one temporary, and the second
+                // rename would fail with ENOENT on every retry, wedging the committer.
                 if judged.decision.needsActionFile {
-                    batch.actionFiles.append((postID + ".json", judged.decision.actionFileJSON()))
+                    if !batch.actionNames.insert(actionName).inserted { batch.actionFiles.removeAll { $0.name == actionName } }
+                    batch.staleActionFiles.removeAll { $0 == actionName }
+                    batch.actionFiles.append((actionName, judged.decision.actionFileJSON()))
                     rememberActed(postID)
                 } else if judged.isEdit || actedIDs.contains(postID) {
-                    batch.staleActionFiles.append(postID + ".json")
+                    if batch.actionNames.remove(actionName) != nil { batch.actionFiles.removeAll { $0.name == actionName } }
+                    batch.staleActionFiles.append(actionName)
                     actedIDs.remove(postID)
                 }
                 released += 1
