@@ -131,11 +131,13 @@ public final class Daemon: @unchecked Sendable {
         // they are judged again before anything new (see `Ledger.undo`).
         let leftovers = try spool.pending(in: layout.processing)
         let recovered = leftovers.map { name in (name, readAndParse(spool: spool, name: name)) }
-        let recoveredIDs = recovered.flatMap { item -> [String] in
+        let recoveredAt = Date()
+        let recoveredPosts = recovered.flatMap { item -> [(postID: String, at: Date)] in
             guard case .success(let parsed) = item.1 else { return [] }
-            return parsed.posts.map(\.id)
+            // The event time `dispatch` gives the post, which is what its ledger rows carry.
+            return parsed.posts.map { ($0.id, min($0.createdAt.flatMap(PostTime.parse) ?? parsed.modified, recoveredAt)) }
         }
-        try ledger.undo(postIDs: recoveredIDs)
+        try ledger.undo(recoveredPosts)
         let policy = rules.current.ruleSet.escalation
         let now = Date()
         let authors = try ledger.loadAuthors(strikesSince: now.addingTimeInterval(-policy.window),

@@ -134,13 +134,19 @@ public final class Ledger: Sendable {
     /// on top of their own strikes would count them twice, and would let a post see strikes
     /// of posts that came after it; undoing them first makes recovery give exactly the
     /// decisions of an uninterrupted run.
-    func undo(postIDs: [String]) throws {
-        guard !postIDs.isEmpty else { return }
+    ///
+    /// Only rows of the same version are undone, recognised by the post's event time: when
+    /// the post left in processing/ is an edit whose batch was never committed, the rows
+    /// belong to the earlier version, which is finished in done/ and must keep its strikes
+    /// (deleting them made every later post of the author count one strike too few).
+    func undo(_ posts: [(postID: String, at: Date)]) throws {
+        guard !posts.isEmpty else { return }
         try pool.write { db in
-            for postID in postIDs {
-                try db.execute(sql: "DELETE FROM strikes WHERE post_id = ?", arguments: [postID])
-                try db.execute(sql: "DELETE FROM posts WHERE post_id = ?", arguments: [postID])
-                try db.execute(sql: "DELETE FROM escalations WHERE post_id = ?", arguments: [postID])
+            for post in posts {
+                let arguments: StatementArguments = [post.postID, post.at.timeIntervalSince1970]
+                try db.execute(sql: "DELETE FROM strikes WHERE post_id = ? AND at = ?", arguments: arguments)
+                try db.execute(sql: "DELETE FROM posts WHERE post_id = ? AND at = ?", arguments: arguments)
+                try db.execute(sql: "DELETE FROM escalations WHERE post_id = ? AND at = ?", arguments: arguments)
             }
         }
     }

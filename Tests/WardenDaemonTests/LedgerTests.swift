@@ -36,11 +36,23 @@ private func change(_ post: String, _ author: String, at seconds: TimeInterval, 
             .judged(change("p1", "u1", at: 100, strikes: ["profanity"])),
             .judged(change("p2", "u1", at: 101, strikes: ["profanity"], escalation: .holdAuthor)),
         ])
-        try ledger.undo(postIDs: ["p2"])
+        try ledger.undo([("p2", Date(timeIntervalSince1970: 101))])
         let authors = try ledger.loadAuthors(strikesSince: .distantPast, postsSince: .distantPast)
         #expect(authors["u1"]?.strikes.map(\.postID) == ["p1"])
         #expect(authors["u1"]?.posts.map(\.postID) == ["p1"])
         #expect(authors["u1"]?.escalations.isEmpty == true)
+    }
+
+    /// An edit left in processing/ before its batch was committed: the rows are the earlier
+    /// version's, finished in done/, and must stay (found by scripts/chaos.py).
+    @Test func undoKeepsTheEarlierVersionOfAnEditThatWasNeverCommitted() throws {
+        let directory = try TemporaryDirectory()
+        let ledger = try Ledger(path: directory.path + "/ledger.sqlite", durable: false)
+        try ledger.commit([.judged(change("p1", "u1", at: 100, strikes: ["profanity"], escalation: .holdAuthor))])
+        try ledger.undo([("p1", Date(timeIntervalSince1970: 150))])
+        let authors = try ledger.loadAuthors(strikesSince: .distantPast, postsSince: .distantPast)
+        #expect(authors["u1"]?.strikes.map(\.postID) == ["p1"])
+        #expect(authors["u1"]?.escalations.map(\.postID) == ["p1"])
     }
 
     @Test func pardonRemovesStrikesLiftsEscalationAndIsSeenByTheDaemon() throws {
