@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+
+/// The crash test in short, for CI: scripts/chaos.py with 20 SIGKILLs at random instants
+/// over a stream of 200 files, then the DESIGN.md invariant and equality with an
+/// uninterrupted run (see the script's header for what is checked and why the comparison
+/// is exact). `make chaos` runs the long version (1,000 kills) on the release build.
+@Suite(.serialized) struct ChaosTests {
+    static let python: String? = ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        ?? (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { $0 + "/python3" }
+        .first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// Runs chaos.py; returns its exit status, output and the failures it listed.
+    static func chaos(kills: Int, edits: Double) throws -> (status: Int32, output: String, failures: [String]) {
+        let report = "/tmp/warden-chaos-ci-\(UUID().uuidString.prefix(8)).json"
+        defer { unlink(report) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(python))
+        process.arguments = [WardenBinary.repositoryRoot + "/scripts/chaos.py", "--warden", WardenBinary.path,
+                             "--kills", "\(kills)", "--files-per-kill", "10", "--edits", "\(edits)",
+                             "--seed", "\(Int.random(in: 1...1_000_000))", "--json", report]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let result = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report)))) as? [String: Any]
+        #expect((result?["kills"] as? Int ?? 0) >= kills, "chaos.py:\n\(output)")
+        return (process.terminationStatus, output, result?["failures"] as? [String] ?? ["no report"])
+    }
+
+    @Test(.enabled(if: python != nil, "needs python3 to run scripts/chaos.py"), .timeLimit(.minutes(10)))
+    func twentyKillsLoseNothingAndChangeNoDecision() throws {
+        let run = try Self.chaos(kills: 20, edits: 0)
+        #expect(run.status == 0 && run.failures.isEmpty, "chaos.py:\n\(run.output)")
+    }
+
+    /// Known bug (docs/RELIABILITY.md, "Crash test"): when an edit's batch reached the ledger
+    /// but a post of the same author claimed before it was still in processing/ at the
+    /// kill, recovery judges that post again without the earlier version's strikes, which
+    /// the edit overwrote. The invariant on files and action files holds; strike counts of
+    /// that author can differ by one. Intermittent: it needs a kill in that window.
+    @Test(.enabled(if: python != nil, "needs python3 to run scripts/chaos.py"), .timeLimit(.minutes(10)))
+    func twentyKillsWithEdits() throws {
+        let run = try Self.chaos(kills: 20, edits: 0.08)
+        withKnownIssue("an edit's committed ledger rows overwrite the earlier version's, which recovery cannot restore", isIntermittent: true) {
+            #expect(run.status == 0 && run.failures.isEmpty, "chaos.py:\n\(run.output)")
+        }
+        let filesLost = run.failures.filter { $0.contains("neither done/ nor failed/") || $0.contains("not empty") || $0.contains("temporaries") }
+        #expect(filesLost.isEmpty, "whatever the strike counts, no file is lost or left behind:\n\(run.output)")
+    }
+}
