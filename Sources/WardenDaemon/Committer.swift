@@ -91,6 +91,7 @@ final class Committer: @unchecked Sendable {
     func run() {
         let finished = DispatchSemaphore(value: 0)
         let finisher = Thread { [self] in
+            POSIX.nameCurrentThread("warden-finish")
             finish()
             finished.signal()
         }

@@ -594,6 +594,7 @@ public final class Daemon: @unchecked Sendable {
     private func startThread(named name: String, group: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
         group.enter()
         let thread = Thread {
+            POSIX.nameCurrentThread(name)
             body()
             group.leave()
         }

@@ -119,6 +119,18 @@ enum POSIX {
         return names
     }
 
+    private typealias SetName = @convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32
+    private static let setNameFunction: SetName? = {
+        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "pthread_setname_np") else { return nil }
+        return unsafeBitCast(symbol, to: SetName.self)
+    }()
+
+    /// Names the calling thread for `top -H` and `perf` (at most 15 bytes are kept).
+    /// Foundation's `Thread.name` does not reach the kernel on Linux.
+    static func nameCurrentThread(_ name: String) {
+        _ = setNameFunction?(pthread_self(), String(name.prefix(15)))
+    }
+
     static func monotonicNanoseconds() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
