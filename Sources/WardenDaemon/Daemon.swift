@@ -565,6 +565,15 @@ public final class Daemon: @unchecked Sendable {
     private func installSignalHandlers() {
         signal(SIGPIPE, SIG_IGN)
         let signalQueue = DispatchQueue(label: "warden.signals")
+        let registered = DispatchGroup()
+        defer {
+            // Dispatch registers signal sources on its own thread, later; until then SIGTERM
+            // still has its default action and kills the process outright (17 of 30 times
+            // when sent right after READY=1). Waiting here means READY=1 implies a clean stop.
+            if registered.wait(timeout: .now() + 5) == .timedOut {
+                logger.warning("signal handlers not registered after 5 s; SIGTERM may stop warden without finishing posts in flight")
+            }
+        }
         for (number, action) in [(SIGTERM, "stop"), (SIGINT, "stop"), (SIGHUP, "reload")] {
             // On Linux, Dispatch installs its own handler; SIG_IGN (needed on Darwin) would
             // make the kernel discard the signal before Dispatch sees it.
@@ -578,6 +587,8 @@ public final class Daemon: @unchecked Sendable {
                     self.wake()
                 }
             }
+            registered.enter()
+            source.setRegistrationHandler { registered.leave() }
             source.resume()
             signalSources.append(source)
         }
