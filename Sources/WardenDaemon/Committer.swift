@@ -234,14 +234,34 @@ final class Committer: @unchecked Sendable {
             let reasons = file.rejectedLines.map { "line \($0.line): \($0.reason)" }.joined(separator: "\n")
             batch.failedFiles.append((file.name, Array((reasons.isEmpty ? "no posts in the file" : reasons).utf8) + [10], true, nil))
             batch.failures.append(file.rejectedLines.isEmpty ? "empty" : "invalid_post")
+            releaseInClaimOrder(fileID, moving: nil, into: &batch)
             return
         }
         for line in file.rejectedLines {
             batch.failedFiles.append(("\(file.name).line-\(line.line)", Array("line \(line.line) of \(file.name): \(line.reason)\n".utf8), false, line.bytes))
             batch.failures.append("invalid_post")
         }
-        batch.finishedFiles.append(file.name)
+        // Into done/ in claim order, so that done/ always holds a prefix of what was claimed.
+        // A .jsonl file finishes when its last post is judged, possibly after files claimed
+        // later; had those reached done/ first, recovery would judge its posts again on top of
+        // what the later posts (an edit, say) already changed in the ledger.
+        releaseInClaimOrder(fileID, moving: file.name, into: &batch)
     }
+
+    private func releaseInClaimOrder(_ fileID: Int, moving name: String?, into batch: inout Batch) {
+        finishedAhead[fileID] = .some(name)
+        while let next = finishedAhead.removeValue(forKey: lastMovedFileID + 1) {
+            lastMovedFileID += 1
+            if let next { batch.finishedFiles.append(next) }
+        }
+    }
+
+    /// Finished files waiting for an earlier-claimed file to finish (see `finish`); nil for
+    /// a file with no posts, which went to failed/ and only holds its place in the order.
+    private var finishedAhead: [Int: String?] = [:]
+    /// Every file id up to this one has been handed to a batch. Ids are dense, from 1, in
+    /// claim order (the dispatcher numbers each parsed file).
+    private var lastMovedFileID = 0
 
     /// The steps, resumable: `step` records how far a failed attempt got.
     private func perform(_ batch: inout Batch, from step: inout Int) throws {
