@@ -9,11 +9,12 @@ Every --sample-every seconds the daemon's RSS (VmRSS in /proc/PID/status), open 
 descriptors (/proc/PID/fd), inbox backlog and the latency of the posts finished in that
 interval are recorded.
 
-A separate watcher process plays the downstream side: it notes, through inotify, when
-each post lands in done/ (rename into inbox -> rename into done/, CLOCK_MONOTONIC; the
-send time is in the file name), and deletes it, and consumes outbox/ action files as a
-connector would, so the spool stays small for hours. An inotify overflow falls back to
-listing the directory, so a missed event delays a count but never loses one.
+A separate watcher process notes, through inotify, when each post lands in done/ (rename
+into inbox -> rename into done/, CLOCK_MONOTONIC; the send time is in the file name). If
+its inotify queue overflows, some timings are missed (the count says how many were seen);
+posts are counted at the end by listing done/, so an overflow never hides a lost post.
+Files are left in done/ and outbox/ (on disk: about 5 GB for 10 minutes at 2,000/s) and
+removed with the spool at the end.
 
 At the end the producer stops, the daemon is given time to drain, and posts lost are
 counted: sent - reached done/ - failed/ (must be 0; no post is invalid, so failed/ must
@@ -22,6 +23,7 @@ stay empty too). The table is printed as Markdown for docs/RELIABILITY.md.
 Usage: scripts/soak.py --warden .build/release/warden --minutes 10 --rate 2000
 """
 import argparse
+import array
 import ctypes
 import multiprocessing
 import os
@@ -53,69 +55,37 @@ VIOLATING = ["what the fuck is this", "sh1tty service again", "check out my chan
 
 
 def watcher(spool, stop, results, ready):
-    """Records rename->done latency per post, deletes done/ and outbox/ files as it goes."""
+    """Records, through inotify, when each post arrives in done/ (CLOCK_MONOTONIC)."""
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
     fd = libc.inotify_init1(0)
-    done_dir = os.path.join(spool, "done")
-    outbox_dir = os.path.join(spool, "outbox")
-    wd_done = libc.inotify_add_watch(fd, done_dir.encode(), IN_MOVED_TO)
-    libc.inotify_add_watch(fd, outbox_dir.encode(), IN_MOVED_TO)
+    libc.inotify_add_watch(fd, os.path.join(spool, "done").encode(), IN_MOVED_TO)
     header = struct.calcsize("iIII")
-    seen = 0
-    actions = 0
     overflows = 0
-    latencies = []  # (arrival monotonic s, latency s)
+    latencies = array.array("d")  # pairs: arrival (s), latency (s)
     ready.set()
-
-    def arrived(name, now):
-        nonlocal seen
-        try:
-            sent_ns = int(name.split("-")[1].split(".")[0])
-        except (IndexError, ValueError):
-            return
-        try:
-            os.unlink(os.path.join(done_dir, name))
-        except FileNotFoundError:
-            return  # already counted (an event after a fallback listing)
-        seen += 1
-        latencies.append((now, (now * 1e9 - sent_ns) / 1e9))
-
-    def sweep_outbox():
-        nonlocal actions
-        for name in os.listdir(outbox_dir):
-            if not name.startswith("."):
-                try:
-                    os.unlink(os.path.join(outbox_dir, name))
-                    actions += 1
-                except FileNotFoundError:
-                    pass
-
-    last_sweep = time.monotonic()
     while True:
         readable, _, _ = select.select([fd], [], [], 0.2)
+        if not readable:
+            if stop.is_set():
+                break
+            continue
         now = time.monotonic()
-        if readable:
-            data = os.read(fd, 1 << 20)
-            offset = 0
-            while offset + header <= len(data):
-                wd, mask, _, length = struct.unpack_from("iIII", data, offset)
-                name = data[offset + header: offset + header + length].split(b"\0", 1)[0].decode()
-                offset += header + length
-                if mask & IN_Q_OVERFLOW:
-                    overflows += 1
-                    for listed in os.listdir(done_dir):
-                        arrived(listed, now)
-                elif wd == wd_done and name:
-                    arrived(name, now)
-        if now - last_sweep > 0.5:
-            sweep_outbox()
-            last_sweep = now
-        if stop.is_set() and not readable:
-            for listed in os.listdir(done_dir):
-                arrived(listed, time.monotonic())
-            sweep_outbox()
-            break
-    results.put((seen, actions, overflows, latencies))
+        data = os.read(fd, 1 << 20)
+        offset = 0
+        while offset + header <= len(data):
+            _, mask, _, length = struct.unpack_from("iIII", data, offset)
+            name = data[offset + header: offset + header + length].split(b"\0", 1)[0]
+            offset += header + length
+            if mask & IN_Q_OVERFLOW:
+                overflows += 1  # some timings are missed; the count at the end lists done/
+                continue
+            try:
+                sent_ns = int(name.split(b"-")[1].split(b".")[0])
+            except (IndexError, ValueError):
+                continue
+            latencies.append(now)
+            latencies.append(now - sent_ns / 1e9)
+    results.put((overflows, latencies.tobytes()))
 
 
 def percentile(values, fraction):
@@ -262,8 +232,14 @@ def main():
     samples.append((time.monotonic() - started, rss, fds, threads, len(os.listdir(inbox)), sent))
     time.sleep(1.0)
     stop.set()
-    seen, actions, overflows, latencies = results.get()
+    overflows, raw = results.get()
     watch.join()
+    timings = array.array("d")
+    timings.frombytes(raw)
+    latencies = list(zip(timings[0::2], timings[1::2]))
+    done_names = set(os.listdir(os.path.join(spool, "done")))
+    seen = sum(1 for n in done_names if not n.startswith("."))
+    actions = sum(1 for n in os.listdir(os.path.join(spool, "outbox")) if not n.startswith("."))
     daemon.terminate()
     code = daemon.wait(60)
     log.close()
@@ -279,7 +255,8 @@ def main():
     print(f"offered {sent} posts in {offered_seconds:.0f} s ({sent / offered_seconds:.0f} posts/s); "
           f"drained {drain_seconds:.1f} s after the producer stopped")
     print(f"reached done/: {seen}; failed/: {len(failed)}; left in inbox/ or processing/: {len(left)}; "
-          f"**posts lost: {lost}**; action files consumed: {actions}; inotify overflows in the watcher: {overflows}")
+          f"**posts lost: {lost}**; action files in outbox/: {actions}; inotify overflows in the watcher: {overflows} "
+          f"(latencies from {len(latencies)} posts)")
     print(f"rules rewritten {reloads} times; daemon logged {reloaded} reloads, {refused} refused; exit status on SIGTERM: {code}")
     print()
     print("| t (s) | RSS (MiB) | open fds | threads | inbox backlog | posts sent | done in interval | p50 (ms) | p99 (ms) | max (ms) |")
