@@ -49,7 +49,10 @@ order, with zero-padded sequence numbers as names, and an author's posts (edits
 included) appear in stream order. Every post carries its own `created_at`, strictly
 increasing through the stream and within the last day, so windows are computed from the
 post's time, not from when (or how often) it was judged, and a 20-minute gap between the
-two runs changes nothing. Concurrency across authors, batch boundaries and how many times
+two runs changes nothing. After a kill, done/ holds a prefix of the claims and processing/
+the rest; recovery undoes the rest's ledger changes (latest first, restoring what edits
+replaced) and judges it again in claim order, from the histories the uninterrupted run had
+at that point. Concurrency across authors, batch boundaries and how many times
 a post was judged before a crash are then invisible in the decisions; `decided_at` is the
 only field that may differ. A post id can be judged several times (an edit, or again
 after a kill), so decisions are keyed by (post id, version): the author's display name
