@@ -42,8 +42,18 @@ eval: release
 clean:
 	rm -rf .build
 
+# ---------------------------------------------------------------------------------------------
+# Fuzzing (docs/RELIABILITY.md, "Fuzzing"). libFuzzer + ASan targets live in their own package,
+# Fuzz/Package.swift, because they only link when built with -sanitize=fuzzer. Each target runs
+# for FUZZ_SECONDS; inputs that add coverage are merged into Fuzz/Corpus/TARGET/ to be committed.
+FUZZ_SECONDS ?= 60
+
+.PHONY: fuzz
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) scripts/fuzz.sh
+
 # ---------------------------------------------------------------------------------------
-# Daemon targets (owned by the daemon work; see README "Running the daemon").
+# Daemon targets (owned by the daemon work; see docs/DAEMON.md).
 
 .PHONY: run bench-daemon
 
@@ -55,7 +65,7 @@ run: build
 	$(DEBUG_BIN) run --rules rules --state var $(RUN_ARGS)
 
 # Sustained posts/s and rename-to-action-file latency (burst of BENCH_POSTS, then a fixed
-# BENCH_RATE posts/s), peak RSS. Durable writes on. Figures in the README.
+# BENCH_RATE posts/s), peak RSS. Durable writes on. Figures in docs/DAEMON.md.
 BENCH_POSTS ?= 100000
 BENCH_RATE  ?= 2000
 bench-daemon: release

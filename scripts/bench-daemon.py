@@ -85,9 +85,12 @@ TEXTS_ACTED = [
 ]
 
 
-def write_posts(staging, prefix, count, authors, acted_share, seed):
+def write_posts(staging, prefix, count, authors, acted_share, seed, start_epoch=1795305600):
+    """Posts spread over a simulated day (created_at), so that flood and repeat rules see
+    the traffic of a busy page rather than every author posting 20 times a second."""
     rng = random.Random(seed)
     names = []
+    spacing = 86400.0 / max(count, 1)
     for index in range(count):
         post_id = f"{prefix}-{index}"
         acted = rng.random() < acted_share
@@ -97,6 +100,7 @@ def write_posts(staging, prefix, count, authors, acted_share, seed):
             "platform": "facebook",
             "author": {"id": f"u{rng.randrange(authors)}", "name": "Bench"},
             "text": f"{text} #{index}",
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start_epoch + index * spacing)),
         }
         name = post_id + ".json"
         with open(os.path.join(staging, name), "w") as handle:
@@ -196,7 +200,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--warden", default=".build/release/warden")
     parser.add_argument("--rules", default="rules" if os.path.isdir("rules") and os.listdir("rules") else "Tests/Fixtures/daemon-rules")
-    parser.add_argument("--out", default="bench-out/daemon")
+    parser.add_argument("--out", default="bench-out/daemon",
+                        help="work directory; the spool is inside, so it decides the filesystem (e.g. /dev/shm/x for tmpfs)")
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--rate", type=int, default=2_000)
     parser.add_argument("--seconds", type=int, default=20)
@@ -204,6 +209,7 @@ def main():
     parser.add_argument("--acted-share", type=float, default=0.2)
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--no-sync", action="store_true")
+
     args = parser.parse_args()
 
     out = os.path.abspath(args.out)
@@ -213,7 +219,7 @@ def main():
     os.makedirs(staging)
     print(f"writing {args.posts + args.rate * args.seconds:,} posts to {staging} ...", flush=True)
     burst = write_posts(staging, "burst", args.posts, args.authors, args.acted_share, 1)
-    steady = write_posts(staging, "steady", args.rate * args.seconds, args.authors, args.acted_share, 2)
+    steady = write_posts(staging, "steady", args.rate * args.seconds, args.authors, args.acted_share, 2, 1795305600 + 86400)
 
     sock = notify_socket(os.path.join(out, "notify.sock"))
     command = [args.warden, "run", "--rules", args.rules, "--state", state, "--log-level", "warning"]
@@ -221,6 +227,7 @@ def main():
         command += ["--workers", str(args.workers)]
     if args.no_sync:
         command.append("--no-sync")
+
     env = dict(os.environ, NOTIFY_SOCKET=os.path.join(out, "notify.sock"))
     log = open(os.path.join(out, "daemon.log"), "w")
     daemon = subprocess.Popen(command, env=env, stderr=log, stdout=log)

@@ -7,7 +7,7 @@ run, pcre2grep counting matches of the same compiled patterns (`warden check
 --print-patterns`) over the same texts, one post per line. Each is run several times; the
 median is quoted. Peak RSS of warden comes from getrusage of the child.
 """
-import argparse, json, os, random, resource, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, random, resource, shutil, statistics, subprocess, sys, tempfile, time
 
 CLEAN = [
     "Hi, my parcel was meant to arrive on Tuesday and it still hasn't turned up. Can someone check?",
@@ -67,12 +67,36 @@ def timed(cmd, stdin_path, stdout=subprocess.DEVNULL):
         sys.exit(f"{cmd[0]} failed ({p.returncode}): {p.stderr.decode()[:500]}")
     return elapsed, p
 
+def callgrind_per_post(args, workdir, jsonl):
+    """Instructions per post: the same for the same binary and input whatever else the machine does."""
+    binary = os.path.join(workdir, "warden-stripped")  # valgrind cannot read Swift's DWARF 5
+    shutil.copy(args.warden, binary)
+    subprocess.run(["strip", binary], check=True)
+    sample = os.path.join(workdir, "sample.jsonl")
+    empty = os.path.join(workdir, "empty.jsonl")
+    with open(jsonl) as src, open(sample, "w") as dst:
+        for _, line in zip(range(args.callgrind), src):
+            dst.write(line)
+    open(empty, "w").close()
+    def count(path):
+        out = os.path.join(workdir, "callgrind.out")
+        p = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", binary, "scan", "--rules", args.rules, path],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for line in p.stderr.splitlines():
+            if "Collected" in line:
+                return int(line.split(":")[-1].strip().replace(",", ""))
+        return None
+    full, base = count(sample), count(empty)
+    return (full - base) / args.callgrind if full and base else None
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--warden", default=".build/release/warden")
     ap.add_argument("--rules", default="rules")
     ap.add_argument("--posts", type=int, default=200_000)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--callgrind", type=int, default=2000, metavar="N",
+                    help="also count instructions per post under valgrind over N posts (0 to skip): repeatable on a noisy machine")
     args = ap.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="warden-bench-")
@@ -110,6 +134,9 @@ def main():
     matched_lines = int(gp.stdout.decode().strip() or 0)
 
     wm, gm = statistics.median(w_times), statistics.median(g_times)
+    instructions = None
+    if args.callgrind and shutil.which("valgrind"):
+        instructions = callgrind_per_post(args, workdir, jsonl)
     print(f"corpus: {args.posts} posts, {text_bytes/1e6:.1f} MB of text ({json_bytes/1e6:.1f} MB as JSON Lines), {len(patterns)} patterns from {args.rules}")
     print(f"runs: {args.runs}, pinned to one core (taskset -c 0); medians quoted")
     print(f"{'':12}{'median s':>10}{'posts/s':>12}{'MB/s text':>11}{'min s':>8}{'max s':>8}")
@@ -118,6 +145,9 @@ def main():
     print(f"warden scan is {gm/wm:.2f}x the speed of pcre2grep on the same patterns and text")
     print(f"warden peak RSS: {int(rss)/1024:.1f} MiB")
     print(f"posts needing an action: {acted} ({100*acted/args.posts:.1f}%); lines pcre2grep matched: {matched_lines}")
+    if instructions:
+        print(f"instructions per post (callgrind, {args.callgrind} posts, start-up subtracted): {instructions:,.0f}")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} (2 cores; figures are only comparable at similar load)")
 
 if __name__ == "__main__":
     main()

@@ -8,7 +8,7 @@ import Yams
 public struct DaemonConfiguration: Sendable {
     public var rulesDirectory = "./rules"
     public var stateRoot = "./var"
-    public var organisation = Organisation(name: "our team", contact: "")
+    public var organisation = Organisation()
     public var limits = PostLimits()
     /// Judging threads; 0 means one per core.
     public var workers = 0

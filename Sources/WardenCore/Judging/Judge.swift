@@ -35,8 +35,8 @@ public final class Judge {
     private var limits: [String?]
     private var touched: [Int] = []
     private var findings: [Range<Int>] = []
-    private var branchHits: [BranchHit] = []
-    private var firstHit: [Int: Int] = [:]
+    private var firstHit: [Int] = []
+    private var hitPatterns: [Int] = []
 
     /// At most this many spans are kept per rule: enough to redact a post, bounded for a hostile one.
     static let maxSpansPerRule = 64
@@ -118,24 +118,24 @@ public final class Judge {
     /// literal occurred (from its first occurrence when matches start there), then the ungated ones.
     private func run(_ plan: MatchPlan.ViewPlan, on subject: UnsafeBufferPointer<UInt8>, view: TextView, author: String) {
         if let scan = plan.literalScan {
-            branchHits.removeAll(keepingCapacity: true)
             let clock = ContinuousClock()
             let began = profiling ? clock.now : nil
-            let gaveUp = scratch.scanBranches(scan, in: subject, into: &branchHits)
+            // First occurrence per gated pattern, in flat arrays: a dictionary here cost a hash per literal found.
+            if firstHit.count < plan.gated.count { firstHit = Array(repeating: Int.max, count: plan.gated.count) }
+            hitPatterns.removeAll(keepingCapacity: true)
+            scan.forEachOccurrence(in: subject) { literal, end in
+                let start = end - scan.lengths[literal]
+                for gated in plan.owners[literal] {
+                    if firstHit[gated] == Int.max { hitPatterns.append(gated) }
+                    if start < firstHit[gated] { firstHit[gated] = start }
+                }
+            }
             if let began { combinedTime += clock.now - began }
-            if gaveUp != nil {
-                // Too many literals to count (a hostile post): run every gated pattern.
-                for entry in plan.gated { runPattern(entry, on: subject, from: 0, view: view, author: author) }
-            } else if !branchHits.isEmpty {
-                firstHit.removeAll(keepingCapacity: true)
-                for hit in branchHits {
-                    for gated in plan.owners[hit.branch] where firstHit[gated].map({ hit.range.lowerBound < $0 }) ?? true {
-                        firstHit[gated] = hit.range.lowerBound
-                    }
-                }
-                for (gated, start) in firstHit.sorted(by: { $0.key < $1.key }) {
-                    runPattern(plan.gated[gated], on: subject, from: plan.gatedAtStart[gated] ? start : 0, view: view, author: author)
-                }
+            hitPatterns.sort()
+            for gated in hitPatterns {
+                let start = firstHit[gated]
+                firstHit[gated] = Int.max
+                runPattern(plan.gated[gated], on: subject, from: plan.gatedAtStart[gated] ? start : 0, view: view, author: author)
             }
         }
         for entry in plan.ungated { runPattern(entry, on: subject, from: 0, view: view, author: author) }
@@ -252,7 +252,7 @@ public final class Judge {
             routeTo: enforced.lazy.compactMap { rules[$0.ruleIndex].action == .route ? rules[$0.ruleIndex].routeTo : nil }.first,
             shadowRules: matched.filter { rules[$0.ruleIndex].mode == .shadow }.map { rules[$0.ruleIndex].id },
             limitReasons: limitReasons,
-            strikeGuidelines: guidelines.filter { $0.strikes && !sanctions.isEmpty }.map(\.id),
+            strikeGuidelines: strikeGuidelines(sanctions),
             textDigest: evaluation.textDigest, authorID: post.authorID, authorName: post.authorName,
             authorStrikes: nil, escalation: nil, decidedAt: now, ruleset: ruleSet.digest)
         guard action != .allow else { return decision }
@@ -283,6 +283,18 @@ public final class Judge {
             decision.publicNote = template.render(context)
         }
         return decision
+    }
+
+    /// Guidelines that earn a strike: those of sanctioning rules that count strikes (the
+    /// rule's own `strikes`, else its guideline's), once each, in order.
+    private func strikeGuidelines(_ sanctions: [Evaluation.RuleResult]) -> [String] {
+        var ids: [String] = []
+        for result in sanctions {
+            let rule = ruleSet.rules[result.ruleIndex]
+            let guideline = ruleSet.guidelines[rule.guidelineIndex]
+            if rule.strikes ?? guideline.strikes, !ids.contains(guideline.id) { ids.append(guideline.id) }
+        }
+        return ids
     }
 
     private func templateContext(

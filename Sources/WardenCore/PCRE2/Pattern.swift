@@ -174,35 +174,6 @@ public final class MatchScratch {
         }
     }
 
-    /// Runs a pattern with numbered callouts and a final `(*FAIL)` (see `LiteralScan`) over the
-    /// whole subject in one pass and reports every (callout number, span) reached: PCRE2 tries
-    /// every branch at every start position its start-of-match optimisation allows, calls back
-    /// at each callout reached, and never stops early.
-    /// Returns nil, or why PCRE2 gave up (a limit, or more than `maxHits` hits).
-    public func scanBranches(
-        _ pattern: CompiledPattern, in subject: UnsafeBufferPointer<UInt8>, maxHits: Int = 1_024,
-        into hits: inout [BranchHit]
-    ) -> String? {
-        let sink = CalloutSink(maxHits: maxHits)
-        let base = subject.baseAddress ?? UnsafePointer(bitPattern: 1)!
-        let result = withExtendedLifetime(sink) { () -> Int32 in
-            pcre2_set_callout_8(context, calloutRecorder, Unmanaged.passUnretained(sink).toOpaque())
-            defer { pcre2_set_callout_8(context, nil, nil) }
-            return pcre2_match_8(pattern.code, base, subject.count, 0, UInt32(PCRE2_NO_UTF_CHECK), matchData, context)
-        }
-        hits.append(contentsOf: sink.hits)
-        switch result {
-        case PCRE2_ERROR_NOMATCH:
-            return nil
-        case PCRE2_ERROR_CALLOUT:
-            return "more than \(maxHits) matches in one post"
-        case let code where code >= 0:
-            return nil  // cannot happen with (*FAIL); harmless if it does
-        default:
-            return CompiledPattern.message(for: result)
-        }
-    }
-
     /// Calls `body` with every non-overlapping match in `subject` from `start`, until it returns false.
     /// Returns the limit message if PCRE2 gave up part-way.
     @discardableResult
@@ -230,34 +201,4 @@ public final class MatchScratch {
         }
         return nil
     }
-}
-
-/// One branch of a combined pattern that matched, in bytes of the subject.
-public struct BranchHit: Sendable, Equatable {
-    public var branch: Int
-    public var range: Range<Int>
-}
-
-/// Collects callouts during one `scanBranches`; reached from C through the callout's user data.
-private final class CalloutSink {
-    var hits: [BranchHit] = []
-    let maxHits: Int
-    init(maxHits: Int) { self.maxHits = maxHits }
-}
-
-/// The C callout: records the branch and span, then lets matching go on (0), or aborts the
-/// scan when a hostile post produces too many hits.
-private let calloutRecorder: @convention(c) (UnsafeMutablePointer<pcre2_callout_block_8>?, UnsafeMutableRawPointer?) -> Int32 = { block, data in
-    guard let block, let data else { return 0 }
-    let sink = Unmanaged<CalloutSink>.fromOpaque(data).takeUnretainedValue()
-    guard sink.hits.count < sink.maxHits else { return PCRE2_ERROR_CALLOUT }
-    let start = Int(block.pointee.start_match), end = Int(block.pointee.current_position)
-    var number = Int(block.pointee.callout_number)
-    // String callouts (?C"123") carry numbers beyond 255.
-    if let string = block.pointee.callout_string, block.pointee.callout_string_length > 0 {
-        number = 0
-        for offset in 0..<Int(block.pointee.callout_string_length) { number = number * 10 + Int(string[offset] &- 0x30) }
-    }
-    sink.hits.append(BranchHit(branch: number, range: start..<max(start, end)))
-    return 0
 }

@@ -53,13 +53,14 @@ public enum WordTrie {
         return "\\b" + group(root) + "(?!\\w)"
     }
 
-    /// Adds, for entries of five or more letters with doubled letters, the variant with the
+    /// Adds, for whole-word entries of five or more letters with doubled letters, the variant with the
     /// doubles single: the normaliser collapses runs of three or more to one letter, so
     /// "asssshole" arrives as "ashole". Short words keep only their own form: "ass" must not
     /// also match "as".
     public static func withCollapsedVariants(_ entries: [Entry]) -> [Entry] {
         var out = entries
-        for entry in entries {
+        // Not for stems: "nigger*" collapsed to "niger*" would catch Niger and Nigeria.
+        for entry in entries where !entry.isStem {
             let scalars = Array(entry.text.unicodeScalars)
             guard scalars.count >= 5 else { continue }
             var collapsed = String.UnicodeScalarView()

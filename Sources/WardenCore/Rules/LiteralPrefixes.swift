@@ -220,6 +220,16 @@ enum LiteralPrefixes {
                         scalar = next
                         width = 2
                     } else {
+                        // Escapes whose length depends on what follows (\0nn and \nnn octal or
+                        // back-references, \cX, \g{..}, \k<..>, \Q…\E, \pL) are not modelled:
+                        // reading what follows them as literals would gate the pattern on text
+                        // its matches need not contain.
+                        if let next = peek(1),
+                            ("0"..."9").contains(next) || "cgkQE".unicodeScalars.contains(next)
+                                || ((next == "p" || next == "P") && peek(2) != "{")
+                        {
+                            return nil
+                        }
                         // \s \d \w \x27 \p{..} and the like: consume the escape, end the run.
                         endRun()
                         index += 2

@@ -101,6 +101,8 @@ public struct Rule: Sendable {
     public var action: Action
     public var routeTo: String?
     public var mode: RuleMode
+    /// Overrides the guideline's `strikes` for this rule (a held bare link need not count).
+    public var strikes: Bool?
     /// Words and phrases as one prefix-tree pattern over the normalised text.
     public var wordPattern: RulePattern?
     public var patterns: [RulePattern]

@@ -69,9 +69,9 @@ struct MatchPlan: Sendable {
 
     /// Per view: the literal scan, the patterns it gates, and those that always run.
     struct ViewPlan: Sendable {
-        /// A prefix tree of every gated pattern's leading literals, with a callout after each.
-        var literalScan: CompiledPattern?
-        /// Indexed by callout number: the gated entries (indices into `gated`) that start with that literal.
+        /// Finds every gated pattern's literals in one pass.
+        var literalScan: LiteralAutomaton?
+        /// Indexed by literal number: the gated entries (indices into `gated`) that need that literal.
         var owners: [[Int]] = []
         var gated: [Entry] = []
         /// Whether each gated pattern's matches start at its literal, so it can run from the first one found.
@@ -99,7 +99,12 @@ struct MatchPlan: Sendable {
             for pattern in rule.allPatterns {
                 let allow = pattern.usesAllowList ? guidelines[rule.guidelineIndex].allow : []
                 let entry = Entry(rule: ruleIndex, pattern: pattern, exempt: rule.conditions.exceptAuthors, allow: allow)
-                let requirement = Self.ungatedOnly ? nil : pattern.requiredLiterals
+                var requirement = Self.ungatedOnly ? nil : pattern.requiredLiterals
+                // The automaton folds ASCII case only: a caseless pattern whose literal has other
+                // letters (É, Ω) could match a case variant the automaton would not see.
+                if pattern.pattern.isCaseless, requirement?.literals.contains(where: { $0.utf8.contains { $0 >= 0x80 } }) == true {
+                    requirement = nil
+                }
                 switch (pattern.view, requirement) {
                 case (.normalized, let requirement?):
                     for literal in requirement.literals { literals[.normalized, default: [:]][literal, default: []].append(normalized.gated.count) }
@@ -124,55 +129,11 @@ struct MatchPlan: Sendable {
         Self.buildScan(literals[.original] ?? [:], caseless: true, into: &original)
     }
 
-    /// Compiles the literal scan; if it will not compile, the gated patterns run ungated.
+    /// Builds the literal automaton over every gated pattern's literals.
     private static func buildScan(_ literals: [String: [Int]], caseless: Bool, into plan: inout ViewPlan) {
         guard !literals.isEmpty else { return }
         let ordered = literals.keys.sorted()
         plan.owners = ordered.map { literals[$0] ?? [] }
-        let source = LiteralScan.pattern(for: ordered)
-        do {
-            plan.literalScan = try CompiledPattern(source, caseless: caseless)
-        } catch {
-            plan.ungated += plan.gated
-            plan.gated = []
-            plan.gatedAtStart = []
-            plan.owners = []
-        }
-    }
-}
-
-/// The pattern that finds every occurrence of a set of literals in one pass.
-enum LiteralScan {
-    /// A prefix tree with a string callout naming the literal after each one that ends, and
-    /// `(*FAIL)` at the end so that PCRE2 reports every literal at every position.
-    static func pattern(for literals: [String]) -> String {
-        final class Node {
-            var children: [Unicode.Scalar: Node] = [:]
-            var literal: Int?
-        }
-        let root = Node()
-        for (number, literal) in literals.enumerated() {
-            var node = root
-            for scalar in literal.unicodeScalars {
-                if let next = node.children[scalar] { node = next } else {
-                    let next = Node()
-                    node.children[scalar] = next
-                    node = next
-                }
-            }
-            node.literal = number
-        }
-        func emit(_ node: Node) -> String {
-            let out = node.literal.map { $0 < 256 ? "(?C\($0))" : "(?C\"\($0)\")" } ?? ""
-            let keys = node.children.keys.sorted { $0.value < $1.value }
-            let branches = keys.compactMap { key in node.children[key].map { WordTrie.escape(key) + emit($0) } }
-            guard !branches.isEmpty else { return out }
-            let group = branches.count == 1 && node.literal == nil ? branches[0] : "(?:" + branches.joined(separator: "|") + ")"
-            // After a literal that ends here, longer ones are optional: otherwise PCRE2's
-            // minimum-length check skips the last positions, and "my" at the very end of a
-            // post would go unseen because "my channel" does not fit.
-            return out + group + (node.literal == nil ? "" : "?")
-        }
-        return "(?:" + emit(root) + ")(*FAIL)"
+        plan.literalScan = LiteralAutomaton(literals: ordered.map { Array($0.utf8) }, foldASCIICase: caseless)
     }
 }

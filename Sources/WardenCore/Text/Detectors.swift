@@ -231,6 +231,9 @@ public enum Detectors {
 
         let firstDigitIndex = plus ? start + 1 : (text[start] == UInt8(ascii: "(") ? start + 1 : start)
         let leadingZero = text[firstDigitIndex] == UInt8(ascii: "0")
+        // Organisations' own lines are public, not personal data: UK freephone and
+        // non-geographic numbers (0800, 0808, 0500, 03xx, 084x, 087x) and +44 forms of them.
+        if isServiceNumber(text, digitsFrom: firstDigitIndex, international: plus) { return (nil, end) }
         let accepted: Bool
         if plus {
             accepted = true
@@ -243,6 +246,27 @@ public enum Detectors {
             accepted = groups == [3, 3, 4] || (groups == [1, 3, 3, 4] && !firstGroupInParens)
         }
         return (accepted ? start..<end : nil, end)
+    }
+
+    /// Whether the digits from `index` start a UK service number (0800, 0808, 0500, 03, 084, 087,
+    /// or the same after +44 / 0044).
+    private static func isServiceNumber(_ text: Bytes, digitsFrom index: Int, international: Bool) -> Bool {
+        var digits: [UInt8] = []
+        var k = index
+        while k < text.count, digits.count < 8 {
+            if text.isDigit(k) { digits.append(text[k] - UInt8(ascii: "0")) } else if text[k] != 0x20 && text[k] != UInt8(ascii: "-") && text[k] != UInt8(ascii: "(") && text[k] != UInt8(ascii: ")") { break }
+            k += 1
+        }
+        var national: ArraySlice<UInt8>
+        if international || digits.starts(with: [0, 0]) {
+            let rest = international ? digits[...] : digits.dropFirst(2)
+            guard rest.starts(with: [4, 4]) else { return false }
+            national = [0] + rest.dropFirst(2)
+        } else {
+            national = digits[...]
+        }
+        let prefixes: [[UInt8]] = [[0, 8, 0, 0], [0, 8, 0, 8], [0, 5, 0, 0], [0, 3], [0, 8, 4], [0, 8, 7]]
+        return prefixes.contains { national.starts(with: $0) }
     }
 
     // MARK: - IBAN

@@ -47,10 +47,6 @@ public struct TextStats: Sendable, Equatable {
             var value = UInt32(lead)
             var length = 1
             if lead < 0x80 {
-                if isASCIILetter(lead) {
-                    stats.letters += 1
-                    if lead < 0x61 { stats.uppercase += 1 }
-                }
                 if i >= linkedUntil, isWordStart(text, i) {
                     if let end = linkEnd(text, at: i) {
                         stats.links += 1
@@ -58,6 +54,11 @@ public struct TextStats: Sendable, Equatable {
                     } else if lead == UInt8(ascii: "@"), i + 1 < n, isHandleByte(text[i + 1]) {
                         stats.mentions += 1
                     }
+                }
+                // Letters inside links do not count: "DOWNLOAD NOW https://x.example/abc" is shouting.
+                if isASCIILetter(lead), i >= linkedUntil {
+                    stats.letters += 1
+                    if lead < 0x61 { stats.uppercase += 1 }
                 }
             } else {
                 (value, length) = decodeScalar(text, at: i)

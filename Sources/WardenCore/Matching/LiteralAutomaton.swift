@@ -1,0 +1,110 @@
+/// Finds every occurrence of many literals in one pass over the bytes (Aho–Corasick).
+///
+/// This is the gate in front of the rules' patterns (see `LiteralPrefixes`). A PCRE2
+/// alternation of the shipped rules' 900 literals with a callout after each cost about 4 µs
+/// per post here, because PCRE2 tries every first-character branch at every position; this
+/// automaton takes one table lookup per byte, well under 1 µs for a post.
+///
+/// Bytes are mapped to equivalence classes first (only bytes that occur in some literal get
+/// a class of their own), which keeps the dense transition table small: states × classes.
+struct LiteralAutomaton: Sendable {
+    private let classOf: [UInt8]
+    private let classCount: Int
+    private let transitions: [Int32]
+    /// Literal numbers reported at each state, as ranges into `outputs`.
+    private let outputStart: [Int32]
+    private let outputs: [Int32]
+    /// Byte length of each literal, to turn an end position into a start.
+    let lengths: [Int]
+
+    /// Builds the automaton; with `foldASCIICase`, A–Z in the text match a–z in the literals
+    /// (literals must then be lowercase).
+    init(literals: [[UInt8]], foldASCIICase: Bool) {
+        var classOf = [UInt8](repeating: 0, count: 256)
+        var classCount = 1
+        for literal in literals {
+            for byte in literal where classOf[Int(byte)] == 0 {
+                classOf[Int(byte)] = UInt8(truncatingIfNeeded: classCount)
+                classCount += 1
+            }
+        }
+        // 255 distinct bytes at most appear in literals; class 0 is "any other byte".
+        if foldASCIICase {
+            for upper in UInt8(ascii: "A")...UInt8(ascii: "Z") { classOf[Int(upper)] = classOf[Int(upper | 0x20)] }
+        }
+        // The trie, with goto edges in a dictionary while building.
+        var edges: [[UInt8: Int32]] = [[:]]
+        var terminal: [[Int32]] = [[]]
+        for (number, literal) in literals.enumerated() {
+            var state = 0
+            for byte in literal {
+                let cls = classOf[Int(byte)]
+                if let next = edges[state][cls] {
+                    state = Int(next)
+                } else {
+                    edges.append([:])
+                    terminal.append([])
+                    edges[state][cls] = Int32(edges.count - 1)
+                    state = edges.count - 1
+                }
+            }
+            terminal[state].append(Int32(number))
+        }
+        let stateCount = edges.count
+        var table = [Int32](repeating: 0, count: stateCount * classCount)
+        var fail = [Int32](repeating: 0, count: stateCount)
+        var output = terminal
+        // Breadth-first: each state's failure link is known before its children need it.
+        var queue: [Int] = []
+        for cls in 0..<classCount {
+            if let child = edges[0][UInt8(cls)] {
+                table[cls] = child
+                queue.append(Int(child))
+            }
+        }
+        var head = 0
+        while head < queue.count {
+            let state = queue[head]
+            head += 1
+            output[state] += output[Int(fail[state])]
+            for cls in 0..<classCount {
+                let fallback = table[Int(fail[state]) * classCount + cls]
+                if let child = edges[state][UInt8(cls)] {
+                    fail[Int(child)] = fallback
+                    table[state * classCount + cls] = child
+                    queue.append(Int(child))
+                } else {
+                    table[state * classCount + cls] = fallback
+                }
+            }
+        }
+        var starts: [Int32] = [0]
+        var flat: [Int32] = []
+        for list in output {
+            flat += list
+            starts.append(Int32(flat.count))
+        }
+        self.classOf = classOf
+        self.classCount = classCount
+        self.transitions = table
+        self.outputStart = starts
+        self.outputs = flat
+        self.lengths = literals.map(\.count)
+    }
+
+    /// Calls `body(literal, end)` for every occurrence, `end` being the byte after it.
+    func forEachOccurrence(in text: UnsafeBufferPointer<UInt8>, _ body: (Int, Int) -> Void) {
+        transitions.withUnsafeBufferPointer { table in
+            classOf.withUnsafeBufferPointer { classes in
+                var state = 0
+                for index in 0..<text.count {
+                    state = Int(table[state &* classCount &+ Int(classes[Int(text[index])])])
+                    let lower = Int(outputStart[state]), upper = Int(outputStart[state &+ 1])
+                    if lower != upper {
+                        for k in lower..<upper { body(Int(outputs[k]), index &+ 1) }
+                    }
+                }
+            }
+        }
+    }
+}
