@@ -4,7 +4,8 @@ import Testing
 /// The crash test in short, for CI: scripts/chaos.py with 20 SIGKILLs at random instants
 /// over a stream of 200 files, then the DESIGN.md invariant and equality with an
 /// uninterrupted run (see the script's header for what is checked and why the comparison
-/// is exact). `make chaos` runs the long version (1,000 kills) on the release build.
+/// is exact). The small fixture rules keep the debug build's start-ups quick; `make chaos`
+/// runs the long version (1,000 kills) on the release build with the shipped rules.
 @Suite(.serialized) struct ChaosTests {
     static let python: String? = ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) }
         ?? (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { $0 + "/python3" }
@@ -17,6 +18,7 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try #require(python))
         process.arguments = [WardenBinary.repositoryRoot + "/scripts/chaos.py", "--warden", WardenBinary.path,
+                             "--rules", WardenBinary.repositoryRoot + "/Tests/Fixtures/rules-basic",
                              "--kills", "\(kills)", "--files-per-kill", "10", "--edits", "\(edits)",
                              "--seed", "\(Int.random(in: 1...1_000_000))", "--json", report]
         let pipe = Pipe()
