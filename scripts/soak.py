@@ -3,8 +3,9 @@
 
 A producer renames posts into the inbox at --rate posts/s (as real producers must: a
 dot-file, then rename) for --minutes. Every --reload-every seconds a rules file is
-rewritten (tmp + rename, as an editor saves), which the daemon notices and reloads; the
-two versions differ in a guideline's text, so every reload really swaps the rule set.
+rewritten (tmp + rename, as an editor saves) with a different last comment, which the
+daemon notices and reloads in full (the rule set's digest covers the files' bytes); the
+daemon's log is checked for as many reloads, none refused.
 Every --sample-every seconds the daemon's RSS (VmRSS in /proc/PID/status), open file
 descriptors (/proc/PID/fd), inbox backlog and the latency of the posts finished in that
 interval are recorded.
@@ -112,21 +113,17 @@ def default_rules():
 
 
 def rewrite_rules(rules, index):
-    """Saves the first guideline file with its `text:` line changed, as an editor would."""
+    """Saves the first guideline file with a changed last comment line, as an editor would
+    (tmp + rename). The rule set's digest covers the files' bytes, so the daemon really
+    reloads: parses, compiles, runs every example and swaps the judges."""
     names = sorted(n for n in os.listdir(rules) if n.endswith(".yaml") and n != "escalation.yaml")
     path = os.path.join(rules, names[0])
     with open(path) as f:
-        lines = f.read().split("\n")
-    for i, line in enumerate(lines):
-        if line.startswith("text:"):
-            base = line.split(" [soak", 1)[0]
-            lines[i] = f"{base} [soak reload {index}]"
-            break
-    else:
-        lines.append(f"# soak reload {index}")
+        text = f.read()
+    text = text.split("\n# soak reload ", 1)[0].rstrip("\n") + f"\n# soak reload {index}\n"
     temporary = os.path.join(rules, "." + names[0] + ".tmp")
     with open(temporary, "w") as f:
-        f.write("\n".join(lines))
+        f.write(text)
     os.rename(temporary, path)
 
 
@@ -282,7 +279,7 @@ def main():
         shutil.rmtree(root, ignore_errors=True)
     else:
         print(f"spool kept in {root}")
-    sys.exit(1 if lost or failed or code != 0 else 0)
+    sys.exit(1 if lost or failed or code != 0 or refused or reloaded < reloads else 0)
 
 
 if __name__ == "__main__":
