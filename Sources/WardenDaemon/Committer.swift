@@ -123,8 +123,8 @@ final class Committer: @unchecked Sendable {
     private struct Batch {
         var operations: [LedgerOperation] = []
         var logLines: [[UInt8]] = []
-        var actionFiles: [(name: String, bytes: [UInt8])] = []
-        var actionNames: Set<String> = []
+        /// `bytes` nil: a worker already wrote the temporary file.
+        var actionFiles: [(name: String, temporary: String, bytes: [UInt8]?)] = []
         var staleActionFiles: [String] = []
         var failedFiles: [(name: String, error: [UInt8], moveFromProcessing: Bool, bytes: [UInt8]?)] = []
         var finishedFiles: [String] = []
@@ -155,15 +155,15 @@ final class Committer: @unchecked Sendable {
                 let postID = judged.decision.postID
                 let actionName = postID + ".json"
                 // An edit judged in the same batch as the version it replaces must leave one
-                // action file, the latest: two would share one temporary, and the second
-                // rename would fail with ENOENT on every retry, wedging the committer.
+                // action file, the latest (each version has its own temporary).
                 if judged.decision.needsActionFile {
-                    if !batch.actionNames.insert(actionName).inserted { batch.actionFiles.removeAll { $0.name == actionName } }
+                    let temporary = judged.temporaryName ?? ".\(postID).json.tmp"
+                    batch.actionFiles.append((actionName, temporary, judged.temporaryWritten ? nil : judged.decision.actionFileJSON()))
+                    // Renamed in order, the latest version wins; an earlier allowed version's
+                    // unlink (done after the renames) must not take this file away.
                     batch.staleActionFiles.removeAll { $0 == actionName }
-                    batch.actionFiles.append((actionName, judged.decision.actionFileJSON()))
                     rememberActed(postID)
                 } else if judged.isEdit || actedIDs.contains(postID) {
-                    if batch.actionNames.remove(actionName) != nil { batch.actionFiles.removeAll { $0.name == actionName } }
                     batch.staleActionFiles.append(actionName)
                     actedIDs.remove(postID)
                 }
@@ -286,7 +286,9 @@ final class Committer: @unchecked Sendable {
         marks.append(POSIX.monotonicNanoseconds())
         if step == 2 {
             for file in batch.actionFiles {
-                try POSIX.writeFile(dir: spool.outbox, name: ".\(file.name).tmp", bytes: file.bytes, what: "outbox/.\(file.name).tmp")
+                if let bytes = file.bytes {
+                    try POSIX.writeFile(dir: spool.outbox, name: file.temporary, bytes: bytes, what: "outbox/\(file.temporary)")
+                }
             }
             for file in batch.failedFiles {
                 if let bytes = file.bytes {
@@ -301,7 +303,7 @@ final class Committer: @unchecked Sendable {
             if configuration.durable {
                 if try !Durability.syncFilesystem(of: spool.outbox, what: spool.layout.root) {
                     for file in batch.actionFiles {
-                        try POSIX.fsyncFile(dir: spool.outbox, name: ".\(file.name).tmp", what: "outbox/.\(file.name).tmp")
+                        try POSIX.fsyncFile(dir: spool.outbox, name: file.temporary, what: "outbox/\(file.temporary)")
                     }
                     for file in batch.failedFiles {
                         try POSIX.fsyncFile(dir: spool.failed, name: ".\(file.name).error.tmp", what: "failed/.\(file.name).error.tmp")
@@ -313,8 +315,9 @@ final class Committer: @unchecked Sendable {
         }
         marks.append(POSIX.monotonicNanoseconds())
         if step == 4 {
-            for file in batch.actionFiles {
-                try POSIX.rename(spool.outbox, ".\(file.name).tmp", spool.outbox, file.name, what: "outbox/\(file.name)")
+            for file in batch.actionFiles where renameat(spool.outbox, file.temporary, spool.outbox, file.name) != 0 {
+                // ENOENT on a retry: an earlier attempt already renamed it.
+                if errno != ENOENT { throw SystemError("rename", "outbox/\(file.temporary) to outbox/\(file.name)") }
             }
             for name in batch.staleActionFiles where unlinkat(spool.outbox, name, 0) == 0 {
                 logger.info("edited post is now allowed: removed its earlier action file", metadata: ["file": "outbox/\(name)"])

@@ -162,7 +162,7 @@ public final class Daemon: @unchecked Sendable {
         startThread(named: "warden-commit", group: threads) { committer.run() }
         let workerGroup = DispatchGroup()
         for index in 0..<configuration.effectiveWorkers {
-            startThread(named: "warden-judge-\(index)", group: workerGroup) { [self] in work() }
+            startThread(named: "warden-judge-\(index)", group: workerGroup) { [self] in work(workerIndex: index, spool: spool) }
         }
 
         installSignalHandlers()
@@ -386,7 +386,8 @@ public final class Daemon: @unchecked Sendable {
 
     // MARK: Workers
 
-    private func work() {
+    private func work(workerIndex: Int, spool: Spool) {
+        var temporaryCounter = 0
         var judge: Judge?
         var generation = 0
         var historyWindow: TimeInterval = 0
@@ -408,7 +409,19 @@ public final class Daemon: @unchecked Sendable {
                 decision.decidedAt = Date()
                 let change = book.record(&decision, post: item.post, at: item.eventTime, policy: inForce.ruleSet.escalation,
                                          historyWindow: historyWindow)
-                outcomes.push(.judged(JudgedPost(fileID: item.fileID, decision: decision, change: change, isEdit: isEdit, claimedAt: item.claimedAt)))
+                var judged = JudgedPost(fileID: item.fileID, decision: decision, change: change, isEdit: isEdit, claimedAt: item.claimedAt)
+                if decision.needsActionFile {
+                    // Written here, on the worker, not flushed: creating files costs the
+                    // kernel more than judging (ext4 inode allocation), and the workers run
+                    // in parallel where the committer is one thread. The committer flushes
+                    // and renames it; if this write fails (disk full) the committer retries it.
+                    temporaryCounter += 1
+                    let temporary = ".\(decision.postID).json.\(workerIndex)-\(temporaryCounter).tmp"
+                    judged.temporaryName = temporary
+                    judged.temporaryWritten = (try? POSIX.writeFile(dir: spool.outbox, name: temporary, bytes: decision.actionFileJSON(),
+                                                                    what: "outbox/\(temporary)")) != nil
+                }
+                outcomes.push(.judged(judged))
             case .pardon(let pardon):
                 book.apply(pardon)
                 outcomes.push(.pardon(pardon))

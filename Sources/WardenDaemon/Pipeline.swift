@@ -43,6 +43,10 @@ struct JudgedPost: Sendable {
     /// The post id was judged before (an edit): a stale action file may have to go.
     var isEdit: Bool
     var claimedAt: UInt64
+    /// The action file's temporary name in outbox/, unique per judgement (an edit may be in
+    /// the same batch as the original), and whether the worker already wrote it there.
+    var temporaryName: String? = nil
+    var temporaryWritten = false
 }
 
 /// A FIFO from many producers to the one committer, handed over in batches.

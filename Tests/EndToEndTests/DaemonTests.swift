@@ -32,6 +32,14 @@ import Testing
         #expect(daemon.eventually { daemon.actionFile("p1") == nil }, "the edited post is allowed: its stale action file goes")
         let strikes = try daemon.warden(["strikes", "u1", "--state", daemon.state])
         #expect(strikes.output.contains("0 strikes"), "the edit replaced the post's strike: \(strikes.output)")
+
+        // An original and its edit arriving together, most likely in one batch.
+        try daemon.drop(id: "p2", text: "badword", name: "original.json")
+        try daemon.drop(id: "p2", text: "worseword", name: "edited.json")
+        #expect(daemon.eventually { daemon.files(in: "done").count == 4 }, "log:\n\(daemon.log)")
+        let matches = daemon.actionFile("p2")?["matches"] as? [[String: Any]]
+        #expect(matches?.first?["text"] as? String == "worseword", "the later version's action file wins")
+        #expect(daemon.files(in: "outbox").allSatisfy { !$0.hasPrefix(".") }, "no temporary left: \(daemon.files(in: "outbox"))")
     }
 
     @Test func badPostsGoToFailedWithAReasonAndTheDaemonStaysUp() throws {
@@ -53,7 +61,8 @@ import Testing
 
             """.utf8))
         let expected = ["not-json.json", "no-text.json", "bad-id.json", "huge.json", "latin1.json", "link.json", "fifo.json", "dir.json", "batch.jsonl.line-2"]
-        #expect(daemon.eventually { expected.allSatisfy { daemon.files(in: "failed").contains($0 + ".error") } },
+        // NAME.error is written first, then NAME is moved beside it: wait for both.
+        #expect(daemon.eventually { expected.allSatisfy { daemon.files(in: "failed").contains($0 + ".error") && daemon.files(in: "failed").contains($0) } },
                 "failed/: \(daemon.files(in: "failed")); log:\n\(daemon.log)")
         for name in expected {
             let reason = (try? String(contentsOfFile: daemon.state + "/failed/" + name + ".error", encoding: .utf8)) ?? ""

@@ -39,6 +39,16 @@ struct FieldReportTests {
         #expect(found.isEmpty, "\(text)")
     }
 
+    @Test func parcelAndPartNumbersAreNotPersonal() {
+        var cards: [Range<Int>] = [], phones: [Range<Int>] = []
+        Array("parcel 9400 1000 0000 0000 0000 00 is lost".utf8).withUnsafeBufferPointer { Detectors.find(.paymentCard, in: $0, into: &cards) }
+        Array("Is part number 0121 455 90 the right filter?".utf8).withUnsafeBufferPointer { Detectors.find(.phone, in: $0, into: &phones) }
+        #expect(cards.isEmpty && phones.isEmpty)
+        var card: [Range<Int>] = []
+        Array("card 4111 1111 1111 1111 2 tickets".utf8).withUnsafeBufferPointer { Detectors.find(.paymentCard, in: $0, into: &card) }
+        #expect(card.count == 1)
+    }
+
     @Test func personalNumbersStillAre() {
         var found: [Range<Int>] = []
         Array("call me on 07700 900123".utf8).withUnsafeBufferPointer { Detectors.find(.phone, in: $0, into: &found) }

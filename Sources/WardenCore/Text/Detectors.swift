@@ -59,6 +59,9 @@ public enum Detectors {
             return g
         }
         guard run.consistentSeparator else { return nil }
+        // A grouped number longer than a card plus a CVV ("9400 1000 0000 0000 0000 00", a
+        // parcel) is some other number, even if a window of it happens to pass Luhn.
+        guard groups.reduce(0, { $0 + $1.count }) <= 20 else { return nil }
         var best: Range<Int>?
         var bestDigits = 0
         for a in 0..<groups.count {
@@ -238,9 +241,9 @@ public enum Detectors {
         if plus {
             accepted = true
         } else if leadingZero {
-            // National ("07700 900123", "020 7946 0958") or "00" international.
-            // One unbroken run must be a full national or 00-international number (10+ digits).
-            accepted = groups.count == 1 ? digits >= 10 : groups.allSatisfy { $0 <= 8 }
+            // National ("07700 900123", "020 7946 0958") or "00" international: 10 digits
+            // at least, so that a part number like "0121 455 90" is not taken for a phone.
+            accepted = digits >= 10 && (groups.count == 1 || groups.allSatisfy { $0 <= 8 })
         } else {
             // North American: 555-010-9999, (555) 010-9999, 1-555-010-9999.
             accepted = groups == [3, 3, 4] || (groups == [1, 3, 3, 4] && !firstGroupInParens)
