@@ -70,3 +70,23 @@ BENCH_POSTS ?= 100000
 BENCH_RATE  ?= 2000
 bench-daemon: release
 	python3 scripts/bench-daemon.py --warden $(RELEASE_BIN) --posts $(BENCH_POSTS) --rate $(BENCH_RATE)
+
+# ---------------------------------------------------------------------------------------
+# Reliability targets (owned by the crash/soak work; see docs/RELIABILITY.md).
+
+.PHONY: chaos soak
+
+# Crash test: CHAOS_KILLS SIGKILLs at random instants of the release daemon, then the
+# DESIGN.md invariant and equality with an uninterrupted run over the same posts.
+CHAOS_KILLS ?= 1000
+CHAOS_ARGS  ?=
+chaos: release
+	python3 scripts/chaos.py --warden $(RELEASE_BIN) --kills $(CHAOS_KILLS) $(CHAOS_ARGS)
+
+# Soak: SOAK_MINUTES at SOAK_RATE posts/s with a rules reload every 30 s; RSS, open fds and
+# latency every 10 s, posts lost at the end.
+SOAK_MINUTES ?= 10
+SOAK_RATE    ?= 2000
+SOAK_ARGS    ?=
+soak: release
+	python3 scripts/soak.py --warden $(RELEASE_BIN) --minutes $(SOAK_MINUTES) --rate $(SOAK_RATE) $(SOAK_ARGS)

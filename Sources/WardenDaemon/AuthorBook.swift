@@ -32,11 +32,15 @@ struct AuthorRecord: Sendable {
         }
     }
 
-    /// Forgets what `postID` wrote, before it is judged again (an edit).
-    mutating func forget(postID: String) {
+    /// Forgets what `postID` wrote, before it is judged again (an edit). Returns whether
+    /// there was anything: then the ledger must keep the replaced rows (see `Ledger.undo`).
+    @discardableResult
+    mutating func forget(postID: String) -> Bool {
+        let before = posts.count + strikes.count + escalations.count
         posts.removeAll { $0.postID == postID }
         strikes.removeAll { $0.postID == postID }
         escalations.removeAll { $0.postID == postID }
+        return posts.count + strikes.count + escalations.count != before
     }
 
     mutating func prune(strikesBefore: Date, postsBefore: Date) {
@@ -93,7 +97,7 @@ final class AuthorBook {
     func record(_ decision: inout Decision, post: Post, at: Date, policy: EscalationPolicy,
                 historyWindow: TimeInterval = 86_400) -> LedgerChange {
         var record = authors[post.authorID] ?? AuthorRecord()
-        record.forget(postID: post.id)
+        let replaces = record.forget(postID: post.id)
         let oldest = at.addingTimeInterval(-historyWindow)
         if let keep = record.posts.firstIndex(where: { $0.at >= oldest }) {
             if keep > 0 { record.posts.removeFirst(keep) }
@@ -123,7 +127,7 @@ final class AuthorBook {
         }
         authors[post.authorID] = record.isEmpty ? nil : record
         return LedgerChange(postID: post.id, author: post.authorID, at: at, textDigest: decision.textDigest,
-                            strikeGuidelines: decision.strikeGuidelines, escalation: newEscalation)
+                            strikeGuidelines: decision.strikeGuidelines, escalation: newEscalation, replaces: replaces)
     }
 
     /// The mildest post action for an escalated author.

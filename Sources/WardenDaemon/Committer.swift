@@ -153,12 +153,18 @@ final class Committer: @unchecked Sendable {
                 batch.operations.append(.judged(judged.change))
                 batch.logLines.append(judged.decision.logLineJSON())
                 let postID = judged.decision.postID
+                let actionName = postID + ".json"
+                // An edit judged in the same batch as the version it replaces must leave one
+                // action file, the latest (each version has its own temporary).
                 if judged.decision.needsActionFile {
                     let temporary = judged.temporaryName ?? ".\(postID).json.tmp"
-                    batch.actionFiles.append((postID + ".json", temporary, judged.temporaryWritten ? nil : judged.decision.actionFileJSON()))
+                    batch.actionFiles.append((actionName, temporary, judged.temporaryWritten ? nil : judged.decision.actionFileJSON()))
+                    // Renamed in order, the latest version wins; an earlier allowed version's
+                    // unlink (done after the renames) must not take this file away.
+                    batch.staleActionFiles.removeAll { $0 == actionName }
                     rememberActed(postID)
                 } else if judged.isEdit || actedIDs.contains(postID) {
-                    batch.staleActionFiles.append(postID + ".json")
+                    batch.staleActionFiles.append(actionName)
                     actedIDs.remove(postID)
                 }
                 released += 1
@@ -228,14 +234,34 @@ final class Committer: @unchecked Sendable {
             let reasons = file.rejectedLines.map { "line \($0.line): \($0.reason)" }.joined(separator: "\n")
             batch.failedFiles.append((file.name, Array((reasons.isEmpty ? "no posts in the file" : reasons).utf8) + [10], true, nil))
             batch.failures.append(file.rejectedLines.isEmpty ? "empty" : "invalid_post")
+            releaseInClaimOrder(fileID, moving: nil, into: &batch)
             return
         }
         for line in file.rejectedLines {
             batch.failedFiles.append(("\(file.name).line-\(line.line)", Array("line \(line.line) of \(file.name): \(line.reason)\n".utf8), false, line.bytes))
             batch.failures.append("invalid_post")
         }
-        batch.finishedFiles.append(file.name)
+        // Into done/ in claim order, so that done/ always holds a prefix of what was claimed.
+        // A .jsonl file finishes when its last post is judged, possibly after files claimed
+        // later; had those reached done/ first, recovery would judge its posts again on top of
+        // what the later posts (an edit, say) already changed in the ledger.
+        releaseInClaimOrder(fileID, moving: file.name, into: &batch)
     }
+
+    private func releaseInClaimOrder(_ fileID: Int, moving name: String?, into batch: inout Batch) {
+        finishedAhead[fileID] = .some(name)
+        while let next = finishedAhead.removeValue(forKey: lastMovedFileID + 1) {
+            lastMovedFileID += 1
+            if let next { batch.finishedFiles.append(next) }
+        }
+    }
+
+    /// Finished files waiting for an earlier-claimed file to finish (see `finish`); nil for
+    /// a file with no posts, which went to failed/ and only holds its place in the order.
+    private var finishedAhead: [Int: String?] = [:]
+    /// Every file id up to this one has been handed to a batch. Ids are dense, from 1, in
+    /// claim order (the dispatcher numbers each parsed file).
+    private var lastMovedFileID = 0
 
     /// The steps, resumable: `step` records how far a failed attempt got.
     private func perform(_ batch: inout Batch, from step: inout Int) throws {

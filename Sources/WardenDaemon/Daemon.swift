@@ -131,11 +131,13 @@ public final class Daemon: @unchecked Sendable {
         // they are judged again before anything new (see `Ledger.undo`).
         let leftovers = try spool.pending(in: layout.processing)
         let recovered = leftovers.map { name in (name, readAndParse(spool: spool, name: name)) }
-        let recoveredIDs = recovered.flatMap { item -> [String] in
+        let recoveredAt = Date()
+        let recoveredPosts = recovered.flatMap { item -> [(postID: String, at: Date)] in
             guard case .success(let parsed) = item.1 else { return [] }
-            return parsed.posts.map(\.id)
+            // The event time `dispatch` gives the post, which is what its ledger rows carry.
+            return parsed.posts.map { ($0.id, min($0.createdAt.flatMap(PostTime.parse) ?? parsed.modified, recoveredAt)) }
         }
-        try ledger.undo(postIDs: recoveredIDs)
+        try ledger.undo(recoveredPosts)
         let policy = rules.current.ruleSet.escalation
         let now = Date()
         let authors = try ledger.loadAuthors(strikesSince: now.addingTimeInterval(-policy.window),
@@ -576,6 +578,15 @@ public final class Daemon: @unchecked Sendable {
     private func installSignalHandlers() {
         signal(SIGPIPE, SIG_IGN)
         let signalQueue = DispatchQueue(label: "warden.signals")
+        let registered = DispatchGroup()
+        defer {
+            // Dispatch registers signal sources on its own thread, later; until then SIGTERM
+            // still has its default action and kills the process outright (17 of 30 times
+            // when sent right after READY=1). Waiting here means READY=1 implies a clean stop.
+            if registered.wait(timeout: .now() + 5) == .timedOut {
+                logger.warning("signal handlers not registered after 5 s; SIGTERM may stop warden without finishing posts in flight")
+            }
+        }
         for (number, action) in [(SIGTERM, "stop"), (SIGINT, "stop"), (SIGHUP, "reload")] {
             // On Linux, Dispatch installs its own handler; SIG_IGN (needed on Darwin) would
             // make the kernel discard the signal before Dispatch sees it.
@@ -589,6 +600,8 @@ public final class Daemon: @unchecked Sendable {
                     self.wake()
                 }
             }
+            registered.enter()
+            source.setRegistrationHandler { registered.leave() }
             source.resume()
             signalSources.append(source)
         }

@@ -42,6 +42,9 @@ struct LedgerChange: Sendable {
     var textDigest: UInt64
     var strikeGuidelines: [String]
     var escalation: Action?
+    /// The post id had rows of an earlier version (an edit): they are kept aside until the
+    /// edit is finished, so that crash recovery can put them back.
+    var replaces = false
 }
 
 /// The strike ledger and author history, in SQLite through GRDB under `state/ledger.sqlite`.
@@ -91,6 +94,17 @@ public final class Ledger: Sendable {
                     strikes_removed INTEGER NOT NULL);
                 """)
         }
+        migrator.registerMigration("v2-superseded") { db in
+            // Rows an edit replaced, kept so that recovery can restore them if the edit's
+            // file is still in processing/ after a crash (see `undo`); pruned after an hour.
+            try db.execute(sql: """
+                CREATE TABLE superseded (
+                    post_id TEXT NOT NULL, by_at REAL NOT NULL, recorded REAL NOT NULL, kind TEXT NOT NULL,
+                    author TEXT NOT NULL, at REAL NOT NULL, guideline TEXT, action TEXT, digest INTEGER);
+                CREATE INDEX superseded_by_post ON superseded(post_id, by_at);
+                CREATE INDEX superseded_by_time ON superseded(recorded);
+                """)
+        }
         return migrator
     }
 
@@ -134,13 +148,34 @@ public final class Ledger: Sendable {
     /// on top of their own strikes would count them twice, and would let a post see strikes
     /// of posts that came after it; undoing them first makes recovery give exactly the
     /// decisions of an uninterrupted run.
-    func undo(postIDs: [String]) throws {
-        guard !postIDs.isEmpty else { return }
+    ///
+    /// Only rows of the same version are undone, recognised by the post's event time: when
+    /// the post left in processing/ is an edit whose batch was never committed, the rows
+    /// belong to the earlier version, which is finished in done/ and must keep its strikes.
+    /// When the edit's batch was committed, the earlier version's rows it replaced are put
+    /// back from `superseded`, so that the author's other posts judged again see them as an
+    /// uninterrupted run did. `posts` must be in claim order; they are undone latest first.
+    func undo(_ posts: [(postID: String, at: Date)]) throws {
+        guard !posts.isEmpty else { return }
         try pool.write { db in
-            for postID in postIDs {
-                try db.execute(sql: "DELETE FROM strikes WHERE post_id = ?", arguments: [postID])
-                try db.execute(sql: "DELETE FROM posts WHERE post_id = ?", arguments: [postID])
-                try db.execute(sql: "DELETE FROM escalations WHERE post_id = ?", arguments: [postID])
+            for post in posts.reversed() {
+                let arguments: StatementArguments = [post.postID, post.at.timeIntervalSince1970]
+                try db.execute(sql: "DELETE FROM strikes WHERE post_id = ? AND at = ?", arguments: arguments)
+                try db.execute(sql: "DELETE FROM posts WHERE post_id = ? AND at = ?", arguments: arguments)
+                try db.execute(sql: "DELETE FROM escalations WHERE post_id = ? AND at = ?", arguments: arguments)
+                try db.execute(sql: """
+                    INSERT OR REPLACE INTO strikes(post_id, guideline, author, at)
+                        SELECT post_id, guideline, author, at FROM superseded WHERE post_id = ? AND by_at = ? AND kind = 'strike'
+                    """, arguments: arguments)
+                try db.execute(sql: """
+                    INSERT OR REPLACE INTO posts(post_id, author, at, digest)
+                        SELECT post_id, author, at, digest FROM superseded WHERE post_id = ? AND by_at = ? AND kind = 'post'
+                    """, arguments: arguments)
+                try db.execute(sql: """
+                    INSERT OR REPLACE INTO escalations(post_id, author, action, at)
+                        SELECT post_id, author, action, at FROM superseded WHERE post_id = ? AND by_at = ? AND kind = 'escalation'
+                    """, arguments: arguments)
+                try db.execute(sql: "DELETE FROM superseded WHERE post_id = ? AND by_at = ?", arguments: arguments)
             }
         }
     }
@@ -155,10 +190,13 @@ public final class Ledger: Sendable {
             let insertStrike = try db.cachedStatement(sql: "INSERT OR REPLACE INTO strikes(post_id, guideline, author, at) VALUES (?, ?, ?, ?)")
             let upsertPost = try db.cachedStatement(sql: "INSERT OR REPLACE INTO posts(post_id, author, at, digest) VALUES (?, ?, ?, ?)")
             let upsertEscalation = try db.cachedStatement(sql: "INSERT OR REPLACE INTO escalations(post_id, author, action, at) VALUES (?, ?, ?, ?)")
+            let deleteEscalation = try db.cachedStatement(sql: "DELETE FROM escalations WHERE post_id = ?")
+            let recorded = Date().timeIntervalSince1970
             for operation in operations {
                 switch operation {
                 case .judged(let change):
                     let at = change.at.timeIntervalSince1970
+                    if change.replaces { try Self.setAside(db, postID: change.postID, by: at, recorded: recorded) }
                     try deleteStrikes.execute(arguments: [change.postID])
                     for guideline in change.strikeGuidelines {
                         try insertStrike.execute(arguments: [change.postID, guideline, change.author, at])
@@ -166,6 +204,10 @@ public final class Ledger: Sendable {
                     try upsertPost.execute(arguments: [change.postID, change.author, at, Int64(bitPattern: change.textDigest)])
                     if let escalation = change.escalation {
                         try upsertEscalation.execute(arguments: [change.postID, change.author, escalation.rawValue, at])
+                    } else if change.replaces {
+                        // An edit that no longer crosses a threshold: the daemon forgot the
+                        // escalation in memory, and a restart must not bring it back.
+                        try deleteEscalation.execute(arguments: [change.postID])
                     }
                 case .pardon(let pardon):
                     try Self.applyPardon(db, author: pardon.author, guideline: pardon.guideline)
@@ -174,10 +216,30 @@ public final class Ledger: Sendable {
         }
     }
 
+    /// Copies the rows of an earlier version of `postID` into `superseded`, before an edit
+    /// (event time `by`) replaces them.
+    private static func setAside(_ db: Database, postID: String, by: Double, recorded: Double) throws {
+        let arguments: StatementArguments = [by, recorded, postID, by]
+        try db.execute(sql: """
+            INSERT INTO superseded(post_id, by_at, recorded, kind, author, at, guideline)
+                SELECT post_id, ?, ?, 'strike', author, at, guideline FROM strikes WHERE post_id = ? AND at <> ?
+            """, arguments: arguments)
+        try db.execute(sql: """
+            INSERT INTO superseded(post_id, by_at, recorded, kind, author, at, digest)
+                SELECT post_id, ?, ?, 'post', author, at, digest FROM posts WHERE post_id = ? AND at <> ?
+            """, arguments: arguments)
+        try db.execute(sql: """
+            INSERT INTO superseded(post_id, by_at, recorded, kind, author, at, action)
+                SELECT post_id, ?, ?, 'escalation', author, at, action FROM escalations WHERE post_id = ? AND at <> ?
+            """, arguments: arguments)
+    }
+
     /// Forgets history older than the longest window and strikes older than the strike
-    /// window, so the ledger stays as small as the policy needs.
+    /// window, so the ledger stays as small as the policy needs. Set-aside rows are only
+    /// needed while an edit may still be in processing/ (seconds): an hour is plenty.
     func prune(strikesBefore: Date, postsBefore: Date) throws {
         try pool.write { db in
+            try db.execute(sql: "DELETE FROM superseded WHERE recorded < ?", arguments: [Date().timeIntervalSince1970 - 3600])
             try db.execute(sql: "DELETE FROM strikes WHERE at < ?", arguments: [strikesBefore.timeIntervalSince1970])
             try db.execute(sql: "DELETE FROM posts WHERE at < ?", arguments: [postsBefore.timeIntervalSince1970])
         }
@@ -250,6 +312,9 @@ public final class Ledger: Sendable {
         }
         let removed = db.changesCount
         try db.execute(sql: "DELETE FROM escalations WHERE author = ?", arguments: [author])
+        // A pardon is not undone by crash recovery: forget the set-aside rows it covers.
+        try db.execute(sql: "DELETE FROM superseded WHERE author = ?1 AND (kind = 'escalation' OR (kind = 'strike' AND (?2 IS NULL OR guideline = ?2)))",
+                       arguments: [author, guideline])
         return removed
     }
 }

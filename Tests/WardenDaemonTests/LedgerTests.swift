@@ -36,11 +36,54 @@ private func change(_ post: String, _ author: String, at seconds: TimeInterval, 
             .judged(change("p1", "u1", at: 100, strikes: ["profanity"])),
             .judged(change("p2", "u1", at: 101, strikes: ["profanity"], escalation: .holdAuthor)),
         ])
-        try ledger.undo(postIDs: ["p2"])
+        try ledger.undo([("p2", Date(timeIntervalSince1970: 101))])
         let authors = try ledger.loadAuthors(strikesSince: .distantPast, postsSince: .distantPast)
         #expect(authors["u1"]?.strikes.map(\.postID) == ["p1"])
         #expect(authors["u1"]?.posts.map(\.postID) == ["p1"])
         #expect(authors["u1"]?.escalations.isEmpty == true)
+    }
+
+    /// An edited post that no longer escalates: the escalation it caused is gone from the
+    /// ledger as it is from memory, so a restart does not escalate the author again.
+    @Test func anEditThatNoLongerEscalatesLiftsItsEscalation() throws {
+        let directory = try TemporaryDirectory()
+        let ledger = try Ledger(path: directory.path + "/ledger.sqlite", durable: false)
+        try ledger.commit([.judged(change("p1", "u1", at: 100, strikes: ["profanity"], escalation: .holdAuthor))])
+        var edit = change("p1", "u1", at: 150)
+        edit.replaces = true
+        try ledger.commit([.judged(edit)])
+        let authors = try ledger.loadAuthors(strikesSince: .distantPast, postsSince: .distantPast)
+        #expect(authors["u1"]?.escalations.isEmpty ?? true)
+        #expect(authors["u1"]?.strikes.isEmpty ?? true)
+    }
+
+    /// A kill after an edit's batch reached the ledger, with an earlier post of the author
+    /// still in processing/: undoing both puts the earlier version's rows back, as they were
+    /// when that post was first judged (found by scripts/chaos.py).
+    @Test func undoOfACommittedEditRestoresTheVersionItReplaced() throws {
+        let directory = try TemporaryDirectory()
+        let ledger = try Ledger(path: directory.path + "/ledger.sqlite", durable: false)
+        try ledger.commit([.judged(change("p1", "u1", at: 100, strikes: ["profanity"], escalation: .holdAuthor))])
+        var edit = change("p1", "u1", at: 300, strikes: ["spam"])
+        edit.replaces = true
+        try ledger.commit([.judged(change("p2", "u1", at: 200, strikes: ["spam"])), .judged(edit)])
+        try ledger.undo([("p2", Date(timeIntervalSince1970: 200)), ("p1", Date(timeIntervalSince1970: 300))])
+        let authors = try ledger.loadAuthors(strikesSince: .distantPast, postsSince: .distantPast)
+        #expect(authors["u1"]?.strikes == [Strike(postID: "p1", guideline: "profanity", at: Date(timeIntervalSince1970: 100))])
+        #expect(authors["u1"]?.escalations.map(\.action) == [.holdAuthor])
+        #expect(authors["u1"]?.posts.map(\.postID) == ["p1"])
+    }
+
+    /// An edit left in processing/ before its batch was committed: the rows are the earlier
+    /// version's, finished in done/, and must stay (found by scripts/chaos.py).
+    @Test func undoKeepsTheEarlierVersionOfAnEditThatWasNeverCommitted() throws {
+        let directory = try TemporaryDirectory()
+        let ledger = try Ledger(path: directory.path + "/ledger.sqlite", durable: false)
+        try ledger.commit([.judged(change("p1", "u1", at: 100, strikes: ["profanity"], escalation: .holdAuthor))])
+        try ledger.undo([("p1", Date(timeIntervalSince1970: 150))])
+        let authors = try ledger.loadAuthors(strikesSince: .distantPast, postsSince: .distantPast)
+        #expect(authors["u1"]?.strikes.map(\.postID) == ["p1"])
+        #expect(authors["u1"]?.escalations.map(\.postID) == ["p1"])
     }
 
     @Test func pardonRemovesStrikesLiftsEscalationAndIsSeenByTheDaemon() throws {
