@@ -18,8 +18,6 @@ struct StrikesCommand: ParsableCommand {
     @Option(name: .long, help: "Output format: text or json.")
     var format: OutputFormat = .text
 
-    enum OutputFormat: String, ExpressibleByArgument { case text, json }
-
     func run() throws {
         let ledger = try StrikesCommand.openLedger(state: state)
         let standing = try ledger.standing(of: author)
