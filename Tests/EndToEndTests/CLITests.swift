@@ -3,16 +3,8 @@ import Testing
 
 /// Runs the real `warden` binary, as a moderator or a script would.
 struct WardenProcess {
-    static let repositoryRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
-
-    static let binary: String = {
-        if let path = ProcessInfo.processInfo.environment["WARDEN_BIN"], !path.isEmpty { return path }
-        return repositoryRoot + "/.build/debug/warden"
-    }()
+    static var repositoryRoot: String { WardenBinary.repositoryRoot }
+    static var binary: String { WardenBinary.path }
 
     static let fixtureRules = repositoryRoot + "/Tests/Fixtures/rules-basic"
 

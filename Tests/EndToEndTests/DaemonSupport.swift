@@ -10,8 +10,23 @@ enum WardenBinary {
     }()
 
     static var path: String {
-        ProcessInfo.processInfo.environment["WARDEN_BIN"] ?? repositoryRoot + "/.build/debug/warden"
+        if let path = ProcessInfo.processInfo.environment["WARDEN_BIN"], !path.isEmpty { return path }
+        return repositoryRoot + "/.build/debug/warden"
     }
+}
+
+/// Runs a program to completion and returns its status and its stdout and stderr together.
+func runCapturingOutput(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
 /// Receives sd_notify datagrams on a socket the test binds, as systemd would.
@@ -163,16 +178,7 @@ final class DaemonUnderTest {
 
     /// Runs another warden subcommand (strikes, pardon) against this spool.
     func warden(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: WardenBinary.path)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runCapturingOutput(WardenBinary.path, arguments)
     }
 
     /// GET on the metrics listener, over a plain socket.
