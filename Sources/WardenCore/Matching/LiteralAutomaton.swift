@@ -101,31 +101,16 @@ struct LiteralAutomaton: Sendable {
     func firstOccurrences(
         in text: UnsafeBufferPointer<UInt8>, ownerStart: [Int32], owners: [Int32], firstHit: inout [Int], hits: inout [Int]
     ) {
-        transitions.withUnsafeBufferPointer { table in
-            classOf.withUnsafeBufferPointer { classes in
-                outputStart.withUnsafeBufferPointer { outStart in
-                    outputs.withUnsafeBufferPointer { out in
-                        lengths.withUnsafeBufferPointer { length in
-                            ownerStart.withUnsafeBufferPointer { ownStart in
-                                owners.withUnsafeBufferPointer { own in
-                                    firstHit.withUnsafeMutableBufferPointer { first in
-                                        var state = 0
-                                        for index in 0..<text.count {
-                                            state = Int(table[state &* classCount &+ Int(classes[Int(text[index])])])
-                                            let lower = Int(outStart[state]), upper = Int(outStart[state &+ 1])
-                                            guard lower != upper else { continue }
-                                            for k in lower..<upper {
-                                                let literal = Int(out[k])
-                                                let start = index &+ 1 &- length[literal]
-                                                for o in Int(ownStart[literal])..<Int(ownStart[literal &+ 1]) {
-                                                    let owner = Int(own[o])
-                                                    if first[owner] == Int.max { hits.append(owner) }
-                                                    if start < first[owner] { first[owner] = start }
-                                                }
-                                            }
-                                        }
-                                    }
-                                }
+        lengths.withUnsafeBufferPointer { length in
+            ownerStart.withUnsafeBufferPointer { ownStart in
+                owners.withUnsafeBufferPointer { own in
+                    firstHit.withUnsafeMutableBufferPointer { first in
+                        forEachOccurrence(in: text) { literal, end in
+                            let start = end &- length[literal]
+                            for o in Int(ownStart[literal])..<Int(ownStart[literal &+ 1]) {
+                                let owner = Int(own[o])
+                                if first[owner] == Int.max { hits.append(owner) }
+                                if start < first[owner] { first[owner] = start }
                             }
                         }
                     }
@@ -135,15 +120,19 @@ struct LiteralAutomaton: Sendable {
     }
 
     /// Calls `body(literal, end)` for every occurrence, `end` being the byte after it.
+    @inline(__always)
     func forEachOccurrence(in text: UnsafeBufferPointer<UInt8>, _ body: (Int, Int) -> Void) {
         transitions.withUnsafeBufferPointer { table in
             classOf.withUnsafeBufferPointer { classes in
-                var state = 0
-                for index in 0..<text.count {
-                    state = Int(table[state &* classCount &+ Int(classes[Int(text[index])])])
-                    let lower = Int(outputStart[state]), upper = Int(outputStart[state &+ 1])
-                    if lower != upper {
-                        for k in lower..<upper { body(Int(outputs[k]), index &+ 1) }
+                outputStart.withUnsafeBufferPointer { outStart in
+                    outputs.withUnsafeBufferPointer { out in
+                        var state = 0
+                        for index in 0..<text.count {
+                            state = Int(table[state &* classCount &+ Int(classes[Int(text[index])])])
+                            let lower = Int(outStart[state]), upper = Int(outStart[state &+ 1])
+                            guard lower != upper else { continue }
+                            for k in lower..<upper { body(Int(out[k]), index &+ 1) }
+                        }
                     }
                 }
             }
