@@ -24,11 +24,18 @@ struct CheckCommand: ParsableCommand {
                         w.key("view"); w.string(view)
                         w.key("caseless"); w.bool(pattern.pattern.isCaseless)
                         w.key("pattern"); w.string(pattern.pattern.source)
+                        w.key("gate")
+                        if let gate = ruleSet.gateLiterals(of: pattern) {
+                            w.beginArray(); for literal in gate { w.string(literal) }; w.endArray()
+                        } else {
+                            w.null()
+                        }
                         w.endObject()
                         Output.standard.write(w.bytes + [0x0A])
                     } else {
                         let oneLine = pattern.pattern.source.replacingOccurrences(of: "\n", with: "\\n")
-                        Output.standard.line("\(rule.id)\t\(view)\t\(pattern.pattern.isCaseless ? "i" : "-")\t\(oneLine)")
+                        let gate = ruleSet.gateLiterals(of: pattern).map { $0.map { "\"\($0)\"" }.joined(separator: " ") } ?? "(every post)"
+                        Output.standard.line("\(rule.id)\t\(view)\t\(pattern.pattern.isCaseless ? "i" : "-")\t\(oneLine)\tgate: \(gate)")
                     }
                 }
             }

@@ -34,10 +34,12 @@ struct LiteralPrefixTests {
         let patterns = [
             "\\b(?:check|visit) (?:out )?my (?:channel|page)\\b", "(?x) \\b (?: i | we ) \\s will \\s (?:find|get) \\s you",
             "(?i)free\\s+(?:robux|v-?bucks)", "\\bsub(?:scribe)? (?:to|2) me\\b", "(?:ab|ac)+d",
+            "\\bmay\\s(?:you|he)\\s(?:suffer|rot)\\b", "(?x)(?:contact|dm)\\s+(?:him|her)\\s+(?:on|via)\\s+(?:whatsapp|telegram)",
         ]
         let texts = [
             "please check out my channel", "visit my page now", "we will find you", "I WILL GET YOU", "FREE  robux here",
-            "free vbucks", "sub 2 me", "subscribe to me", "ababacd", "nothing here at all",
+            "free vbucks", "sub 2 me", "subscribe to me", "ababacd", "nothing here at all", "may he rot", "may you suffer",
+            "contact him via whatsapp", "dm her on telegram",
         ]
         let scratch = MatchScratch()
         for source in patterns {
@@ -50,11 +52,27 @@ struct LiteralPrefixTests {
                         let matched = String(decoding: bytes[range], as: UTF8.self).lowercased()
                         #expect(requirement.literals.contains { matched.contains($0) }, "\(source) matched \(matched)")
                         if requirement.atStart { #expect(requirement.literals.contains { matched.hasPrefix($0) }) }
+                        for set in requirement.also { #expect(set.contains { matched.contains($0) }, "\(source) matched \(matched) without \(set)") }
                         return true
                     }
                 }
             }
         }
+    }
+
+    @Test("a pattern needs one literal of every required set, not only of the best one")
+    func furtherRequiredSets() throws {
+        let curse = try #require(LiteralPrefixes.extract("\\bmay\\s(?:you|he)\\s(?:suffer|rot)\\b"))
+        #expect(curse.literals == ["may"])
+        #expect(curse.also == [["suffer", "rot"], ["you", "he"]])
+        // A set that contains a kept set adds nothing.
+        let contact = try #require(LiteralPrefixes.extract("(?:dm|text) me (?:on|via) (?:whatsapp|telegram)"))
+        #expect(contact.literals == ["whatsapp", "telegram"])
+        #expect(contact.also == [[" me "], ["dm", "text"], ["on", "via"]])
+        // Inside one branch of several, only the branch's best set counts.
+        let either = try #require(LiteralPrefixes.extract("(?:red (?:apple|pear)|green kiwi)"))
+        #expect(either.literals == ["red ", "green kiwi"])
+        #expect(either.also.isEmpty)
     }
 
     @Test func automatonReportsEveryLiteralAtEveryPosition() {

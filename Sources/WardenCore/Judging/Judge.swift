@@ -37,6 +37,11 @@ public final class Judge {
     private var findings: [Range<Int>] = []
     private var firstHit: [Int] = []
     private var hitPatterns: [Int] = []
+    /// Per literal, the scan (`generation`) that last found it; saves clearing per post.
+    private var seenLiteral: [UInt32] = []
+    private var generation: UInt32 = 0
+    /// Scratch for the literal scan.
+    private var literalEnds: [UInt64] = []
 
     /// At most this many spans are kept per rule: enough to redact a post, bounded for a hostile one.
     static let maxSpansPerRule = 64
@@ -123,16 +128,41 @@ public final class Judge {
             // First occurrence per gated pattern, in flat arrays: a dictionary here cost a hash per literal found.
             if firstHit.count < plan.gated.count { firstHit = Array(repeating: Int.max, count: plan.gated.count) }
             hitPatterns.removeAll(keepingCapacity: true)
-            scan.firstOccurrences(in: subject, ownerStart: plan.ownerStart, owners: plan.owners, firstHit: &firstHit, hits: &hitPatterns)
+            if seenLiteral.count < plan.literalCount { seenLiteral = Array(repeating: 0, count: plan.literalCount) }
+            generation &+= 1
+            if generation == 0 {  // wrapped: forget every stale mark
+                for i in seenLiteral.indices { seenLiteral[i] = 0 }
+                generation = 1
+            }
+            scan.firstOccurrences(
+                in: subject, ownerStart: plan.ownerStart, owners: plan.owners, firstHit: &firstHit, hits: &hitPatterns,
+                seen: &seenLiteral, generation: generation, ends: &literalEnds)
             if let began { combinedTime += clock.now - began }
             hitPatterns.sort()
             for gated in hitPatterns {
                 let start = firstHit[gated]
                 firstHit[gated] = Int.max
+                guard hasFurtherLiterals(gated, plan: plan) else { continue }
                 runPattern(plan.gated[gated], on: subject, from: plan.gatedAtStart[gated] ? start : 0, view: view, author: author)
             }
         }
         for entry in plan.ungated { runPattern(entry, on: subject, from: 0, view: view, author: author) }
+    }
+
+    /// Whether every further literal set of gated pattern `gated` had a literal in this scan.
+    @inline(__always)
+    private func hasFurtherLiterals(_ gated: Int, plan: MatchPlan.ViewPlan) -> Bool {
+        let first = Int(plan.patternAlsoStart[gated]), last = Int(plan.patternAlsoStart[gated + 1])
+        guard first != last else { return true }
+        for set in first..<last {
+            var present = false
+            for k in Int(plan.alsoStart[set])..<Int(plan.alsoStart[set + 1]) where seenLiteral[Int(plan.alsoLiterals[k])] == generation {
+                present = true
+                break
+            }
+            if !present { return false }
+        }
+        return true
     }
 
     /// Time spent in each rule's patterns, when `profiling` is on (`warden scan --profile`).

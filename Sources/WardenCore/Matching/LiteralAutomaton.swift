@@ -10,7 +10,7 @@
 struct LiteralAutomaton: Sendable {
     private let classOf: [UInt8]
     private let classCount: Int
-    private let transitions: [Int32]
+    private let transitions: [UInt32]
     /// Literal numbers reported at each state, as ranges into `outputs`.
     private let outputStart: [Int32]
     private let outputs: [Int32]
@@ -84,33 +84,87 @@ struct LiteralAutomaton: Sendable {
             flat += list
             starts.append(Int32(flat.count))
         }
+        // Each entry is the next state's row offset (state × classes), with the top bit set when
+        // some literal ends in that state: one load and one test per byte in the scan.
+        var packed = [UInt32](repeating: 0, count: table.count)
+        for (i, next) in table.enumerated() {
+            let state = Int(next)
+            packed[i] = UInt32(state * classCount) | (output[state].isEmpty ? 0 : Self.endsLiteral)
+        }
         self.classOf = classOf
         self.classCount = classCount
-        self.transitions = table
+        self.transitions = packed
         self.outputStart = starts
         self.outputs = flat
         self.lengths = literals.map(\.count)
     }
 
+    private static let endsLiteral: UInt32 = 0x8000_0000
+
+    /// The positions where some literal ends, as `(state << 32) | end` in `ends[0..<count]`,
+    /// `end` being the byte after the literal; returns the count. `ends` grows to the text's
+    /// length and is reused. The loop does nothing else, so it keeps its few values in
+    /// registers; the literals are looked up afterwards, for the few bytes where one ends.
+    func scan(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [UInt64]) -> Int {
+        guard let base = text.baseAddress, !text.isEmpty else { return 0 }
+        if ends.count < text.count { ends = Array(repeating: 0, count: max(text.count, 2 * ends.count)) }
+        let stride = UInt32(classCount)
+        return transitions.withUnsafeBufferPointer { table in
+            classOf.withUnsafeBufferPointer { classes in
+                ends.withUnsafeMutableBufferPointer { out in
+                    let table = table.baseAddress!, classes = classes.baseAddress!, out = out.baseAddress!
+                    var found = 0
+                    var offset: UInt32 = 0
+                    for index in 0..<text.count {
+                        let next = table[Int(offset &+ UInt32(classes[Int(base[index])]))]
+                        offset = next & ~Self.endsLiteral
+                        if next & Self.endsLiteral != 0 {
+                            out[found] = UInt64(offset / stride) << 32 | UInt64(index &+ 1)
+                            found &+= 1
+                        }
+                    }
+                    return found
+                }
+            }
+        }
+    }
+
+    /// The literals that end in `state`: indices into `outputs`.
+    @inline(__always)
+    func literalRange(ofState state: Int) -> Range<Int> { Int(outputStart[state])..<Int(outputStart[state &+ 1]) }
+
     /// For every pattern (owner) whose literal occurs, the earliest start of one of its literals.
     ///
     /// `ownerStart`/`owners` list, per literal, the patterns that need it. `firstHit` must hold
-    /// `Int.max` for every owner on entry; owners found are appended to `hits` once each. All
-    /// in flat buffers: with a closure and an array of arrays per occurrence this scan cost
-    /// about 3.5 µs a post; most of it was reference counting.
+    /// `Int.max` for every owner on entry; owners found are appended to `hits` once each. Every
+    /// literal found gets `seen[literal] = generation`. `ends` is scratch space. All in flat
+    /// buffers: with a closure and an array of arrays per occurrence this scan cost about
+    /// 3.5 µs a post; most of it was reference counting.
     func firstOccurrences(
-        in text: UnsafeBufferPointer<UInt8>, ownerStart: [Int32], owners: [Int32], firstHit: inout [Int], hits: inout [Int]
+        in text: UnsafeBufferPointer<UInt8>, ownerStart: [Int32], owners: [Int32], firstHit: inout [Int], hits: inout [Int],
+        seen: inout [UInt32], generation: UInt32, ends: inout [UInt64]
     ) {
+        let count = scan(text, into: &ends)
+        guard count > 0 else { return }
         lengths.withUnsafeBufferPointer { length in
             ownerStart.withUnsafeBufferPointer { ownStart in
                 owners.withUnsafeBufferPointer { own in
                     firstHit.withUnsafeMutableBufferPointer { first in
-                        forEachOccurrence(in: text) { literal, end in
-                            let start = end &- length[literal]
-                            for o in Int(ownStart[literal])..<Int(ownStart[literal &+ 1]) {
-                                let owner = Int(own[o])
-                                if first[owner] == Int.max { hits.append(owner) }
-                                if start < first[owner] { first[owner] = start }
+                        seen.withUnsafeMutableBufferPointer { seen in
+                            outputs.withUnsafeBufferPointer { out in
+                                for packed in ends[0..<count] {
+                                    let end = Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
+                                    for k in literalRange(ofState: Int(packed >> 32)) {
+                                        let literal = Int(out[k])
+                                        seen[literal] = generation
+                                        let start = end &- length[literal]
+                                        for o in Int(ownStart[literal])..<Int(ownStart[literal &+ 1]) {
+                                            let owner = Int(own[o])
+                                            if first[owner] == Int.max { hits.append(owner) }
+                                            if start < first[owner] { first[owner] = start }
+                                        }
+                                    }
+                                }
                             }
                         }
                     }
@@ -120,22 +174,16 @@ struct LiteralAutomaton: Sendable {
     }
 
     /// Calls `body(literal, end)` for every occurrence, `end` being the byte after it.
-    @inline(__always)
     func forEachOccurrence(in text: UnsafeBufferPointer<UInt8>, _ body: (Int, Int) -> Void) {
-        transitions.withUnsafeBufferPointer { table in
-            classOf.withUnsafeBufferPointer { classes in
-                outputStart.withUnsafeBufferPointer { outStart in
-                    outputs.withUnsafeBufferPointer { out in
-                        var state = 0
-                        for index in 0..<text.count {
-                            state = Int(table[state &* classCount &+ Int(classes[Int(text[index])])])
-                            let lower = Int(outStart[state]), upper = Int(outStart[state &+ 1])
-                            guard lower != upper else { continue }
-                            for k in lower..<upper { body(Int(out[k]), index &+ 1) }
-                        }
-                    }
-                }
-            }
+        var ends: [UInt64] = []
+        let count = scan(text, into: &ends)
+        for packed in ends[0..<count] {
+            for k in literalRange(ofState: Int(packed >> 32)) { body(Int(outputs[k]), Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)) }
         }
     }
+}
+
+extension LiteralAutomaton {
+    /// Its size, for `warden check --print-patterns`.
+    var sizeSummary: String { "\(outputStart.count - 1) states × \(classCount) byte classes, \(transitions.count * 4 / 1024) KiB" }
 }

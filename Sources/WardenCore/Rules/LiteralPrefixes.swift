@@ -13,17 +13,41 @@
 /// pattern then runs on every post: correctness never depends on the extraction being clever.
 enum LiteralPrefixes {
     /// What a pattern requires: one of `literals` (lowercased) occurs in every match, and
-    /// when `atStart`, every match starts with one of them.
+    /// when `atStart`, every match starts with one of them. `also` lists further sets of which
+    /// every match contains one literal each too (for `\bmay you (?:suffer|rot)\b`, the
+    /// primary {may you} and also {suffer, rot}): a pattern runs only when all are present.
     struct Requirement: Equatable {
         var literals: Set<String>
         var atStart: Bool
+        var also: [Set<String>] = []
     }
+
+    /// At most this many extra sets are kept per pattern: each costs a check per candidate post.
+    static let maxAlso = 4
 
     /// The required literals of `pattern`, or nil when none can be proven.
     static func extract(_ pattern: String) -> Requirement? {
         var parser = Parser(Array(pattern.unicodeScalars))
-        guard let requirement = parser.alternation(depth: 0), parser.atEnd else { return nil }
-        return Requirement(literals: Set(requirement.literals.map { $0.lowercased() }), atStart: requirement.atStart)
+        guard let clauses = parser.alternation(depth: 0), parser.atEnd else { return nil }
+        let lowered = clauses.map { Requirement(literals: Set($0.literals.map { $0.lowercased() }), atStart: $0.atStart) }
+        return combine(lowered)
+    }
+
+    /// The best set as the primary, and the other sets that add something as `also`. A set
+    /// implied by a kept one (each literal of the kept set contains one of it) says nothing
+    /// more and is dropped, and so is a set with a one-byte literal: it is found in nearly
+    /// every post, and the scan would report it at every occurrence.
+    static func combine(_ clauses: [Requirement]) -> Requirement? {
+        guard let primary = clauses.first else { return nil }
+        func implies(_ a: Set<String>, _ b: Set<String>) -> Bool { a.allSatisfy { x in b.contains { x.contains($0) } } }
+        var kept: [Set<String>] = [primary.literals]
+        for clause in clauses.dropFirst() where kept.count <= maxAlso {
+            guard clause.literals.allSatisfy({ $0.utf8.count >= 2 }) else { continue }
+            if kept.contains(where: { implies($0, clause.literals) }) { continue }
+            kept.removeAll { $0 != primary.literals && implies(clause.literals, $0) }
+            kept.append(clause.literals)
+        }
+        return Requirement(literals: primary.literals, atStart: primary.atStart, also: Array(kept.dropFirst()))
     }
 
     /// Ranks a literal set: its shortest literal's length (longer is rarer), then fewer literals.
@@ -45,16 +69,15 @@ enum LiteralPrefixes {
             return at >= 0 && at < chars.count ? chars[at] : nil
         }
 
-        /// `a|b|c` up to a closing parenthesis or the end: the union of each branch's best set.
-        mutating func alternation(depth: Int) -> Requirement? {
+        /// `a|b|c` up to a closing parenthesis or the end, as required sets, best first: a single
+        /// branch's own sets, or for several branches one set, the union of each branch's best.
+        mutating func alternation(depth: Int) -> [Requirement]? {
             guard depth < 16 else { return nil }
-            var literals = Set<String>()
-            var atStart = true
+            var branches: [[Requirement]] = []
             var failed = false
             while true {
                 if let branch = sequence(depth: depth) {
-                    literals.formUnion(branch.literals)
-                    atStart = atStart && branch.atStart
+                    branches.append(branch)
                 } else {
                     failed = true
                 }
@@ -64,7 +87,15 @@ enum LiteralPrefixes {
                 }
                 break
             }
-            return failed ? nil : Requirement(literals: literals, atStart: atStart)
+            if failed { return nil }
+            if branches.count == 1 { return branches[0] }
+            var literals = Set<String>()
+            var atStart = true
+            for branch in branches {
+                literals.formUnion(branch[0].literals)
+                atStart = atStart && branch[0].atStart
+            }
+            return [Requirement(literals: literals, atStart: atStart)]
         }
 
         mutating func skipInsignificant() {
@@ -144,16 +175,15 @@ enum LiteralPrefixes {
             return allowsZero
         }
 
-        /// One branch: its factors (literal runs and groups that must occur), and the best one.
-        mutating func sequence(depth: Int) -> Requirement? {
-            var best: Requirement?
+        /// One branch: the sets of its factors (literal runs and groups that must occur), best first.
+        mutating func sequence(depth: Int) -> [Requirement]? {
+            var found: [Requirement] = []
             var run = String.UnicodeScalarView()
             var runAtStart = true
             var consumedBefore = false  // whether something that consumes text came before the current run
             func consider(_ candidate: Requirement) {
                 guard !candidate.literals.isEmpty, candidate.literals.allSatisfy({ !$0.isEmpty }) else { return }
-                if let current = best, LiteralPrefixes.score(current.literals) >= LiteralPrefixes.score(candidate.literals) { return }
-                best = candidate
+                found.append(candidate)
             }
             func endRun() {
                 if !run.isEmpty { consider(Requirement(literals: [String(run)], atStart: runAtStart)) }
@@ -207,7 +237,7 @@ enum LiteralPrefixes {
                     extended = saveExtended
                     let optional = quantifier() ?? false
                     if let inner, !optional {
-                        consider(Requirement(literals: inner.literals, atStart: !consumedBefore && inner.atStart))
+                        for clause in inner { consider(Requirement(literals: clause.literals, atStart: !consumedBefore && clause.atStart)) }
                     }
                     consumedBefore = true
                     runAtStart = false
@@ -286,7 +316,12 @@ enum LiteralPrefixes {
                 consumedBefore = true
             }
             endRun()
-            return best
+            guard !found.isEmpty else { return nil }
+            // Stable: among equally good sets the earliest comes first (it may be at the start).
+            return found.enumerated().sorted { a, b in
+                let (sa, sb) = (LiteralPrefixes.score(a.element.literals), LiteralPrefixes.score(b.element.literals))
+                return sa != sb ? sa > sb : a.offset < b.offset
+            }.map(\.element)
         }
 
         /// If `(?` at `index` starts an option setting like `(?i)`, the index of its `)`.

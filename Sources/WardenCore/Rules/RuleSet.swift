@@ -24,10 +24,16 @@ public struct RuleSet: Sendable {
     public var planSummary: String {
         func line(_ name: String, _ view: MatchPlan.ViewPlan) -> String {
             let total = view.gated.count + view.ungated.count
-            return "\(name) text: \(view.gated.count) of \(total) patterns run only when their required words occur (\(view.literalCount) literals)"
+            return "\(name) text: \(view.gated.count) of \(total) patterns run only when their required words occur (\(view.literalCount) literals\(view.literalScan.map { ", " + $0.sizeSummary } ?? ""))"
                 + (view.ungated.isEmpty ? "" : "; run on every post: " + view.ungated.map { "\(rules[$0.rule].id) [\($0.pattern.location)]" }.joined(separator: ", "))
         }
         return line("normalised", plan.normalized) + "\n" + line("original", plan.original)
+    }
+
+    /// The literals one of which must occur in a post for `pattern` to run, sorted; nil when
+    /// it runs on every post.
+    public func gateLiterals(of pattern: RulePattern) -> [String]? {
+        MatchPlan.gate(for: pattern).map { $0.literals.sorted() }
     }
 
     public func guideline(of rule: Rule) -> Guideline { guidelines[rule.guidelineIndex] }
@@ -76,6 +82,12 @@ struct MatchPlan: Sendable {
         var owners: [Int32] = []
         var literalCount: Int { ownerStart.count - 1 }
         var gated: [Entry] = []
+        /// The further literal sets each gated pattern needs (`LiteralPrefixes.Requirement.also`):
+        /// pattern `g` needs sets `patternAlsoStart[g]..<patternAlsoStart[g + 1]`; set `k` is the
+        /// literal numbers `alsoLiterals[alsoStart[k]..<alsoStart[k + 1]]`, one of which must occur.
+        var patternAlsoStart: [Int32] = [0]
+        var alsoStart: [Int32] = [0]
+        var alsoLiterals: [Int32] = []
         /// Whether each gated pattern's matches start at its literal, so it can run from the first one found.
         var gatedAtStart: [Bool] = []
         /// Patterns whose leading literals cannot be proven: they run on every post.
@@ -95,27 +107,20 @@ struct MatchPlan: Sendable {
     static let ungatedOnly = ProcessInfo.processInfo.environment["WARDEN_PLAN"] == "ungated"
 
     init(rules: [Rule], guidelines: [Guideline]) {
-        var literals: [TextView: [String: [Int]]] = [.normalized: [:], .original: [:]]
+        var requirements: [TextView: [LiteralPrefixes.Requirement]] = [.normalized: [], .original: []]
         var detectorSet = Set<DetectorKind>()
         for (ruleIndex, rule) in rules.enumerated() {
             for pattern in rule.allPatterns {
                 let allow = pattern.usesAllowList ? guidelines[rule.guidelineIndex].allow : []
                 let entry = Entry(rule: ruleIndex, pattern: pattern, exempt: rule.conditions.exceptAuthors, allow: allow)
-                var requirement = Self.ungatedOnly ? nil : pattern.requiredLiterals
-                // The automaton folds ASCII case only: a caseless pattern whose literal has other
-                // letters (É, Ω) could match a case variant the automaton would not see.
-                if pattern.pattern.isCaseless, requirement?.literals.contains(where: { $0.utf8.contains { $0 >= 0x80 } }) == true {
-                    requirement = nil
-                }
+                let requirement = Self.ungatedOnly ? nil : Self.gate(for: pattern)
                 switch (pattern.view, requirement) {
                 case (.normalized, let requirement?):
-                    for literal in requirement.literals { literals[.normalized, default: [:]][literal, default: []].append(normalized.gated.count) }
+                    requirements[.normalized, default: []].append(requirement)
                     normalized.gated.append(entry)
-                    normalized.gatedAtStart.append(requirement.atStart)
                 case (.original, let requirement?):
-                    for literal in requirement.literals { literals[.original, default: [:]][literal, default: []].append(original.gated.count) }
+                    requirements[.original, default: []].append(requirement)
                     original.gated.append(entry)
-                    original.gatedAtStart.append(requirement.atStart)
                 case (.normalized, nil): normalized.ungated.append(entry)
                 case (.original, nil): original.ungated.append(entry)
                 }
@@ -127,16 +132,49 @@ struct MatchPlan: Sendable {
         detectors = DetectorKind.allCases.filter(detectorSet.contains)
         // The normalised text is lowercase, as are the literals: a case-sensitive scan is
         // exact there and faster. The original text needs a caseless one.
-        Self.buildScan(literals[.normalized] ?? [:], caseless: false, into: &normalized)
-        Self.buildScan(literals[.original] ?? [:], caseless: true, into: &original)
+        Self.buildScan(requirements[.normalized] ?? [], caseless: false, into: &normalized)
+        Self.buildScan(requirements[.original] ?? [], caseless: true, into: &original)
     }
 
-    /// Builds the literal automaton over every gated pattern's literals.
-    private static func buildScan(_ literals: [String: [Int]], caseless: Bool, into plan: inout ViewPlan) {
-        guard !literals.isEmpty else { return }
-        let ordered = literals.keys.sorted()
-        for literal in ordered {
-            plan.owners += (literals[literal] ?? []).map(Int32.init)
+    /// The literals that gate `pattern`, or nil when it runs on every post.
+    static func gate(for pattern: RulePattern) -> LiteralPrefixes.Requirement? {
+        guard let requirement = pattern.requiredLiterals else { return nil }
+        // The automaton folds ASCII case only: a caseless pattern whose literal has other
+        // letters (É, Ω) could match a case variant the automaton would not see. Such sets
+        // are dropped; if the primary one goes, the best remaining set takes its place.
+        guard pattern.pattern.isCaseless else { return requirement }
+        func usable(_ literals: Set<String>) -> Bool { !literals.contains { $0.utf8.contains { $0 >= 0x80 } } }
+        if usable(requirement.literals) {
+            return LiteralPrefixes.Requirement(literals: requirement.literals, atStart: requirement.atStart, also: requirement.also.filter(usable))
+        }
+        guard let promoted = requirement.also.firstIndex(where: usable) else { return nil }
+        let also = requirement.also[(promoted + 1)...].filter(usable)
+        return LiteralPrefixes.Requirement(literals: requirement.also[promoted], atStart: false, also: Array(also))
+    }
+
+    /// Builds the literal automaton over every gated pattern's literals, and the tables that
+    /// say which patterns each literal may start and which further sets each pattern needs.
+    private static func buildScan(_ requirements: [LiteralPrefixes.Requirement], caseless: Bool, into plan: inout ViewPlan) {
+        guard !requirements.isEmpty else { return }
+        var all = Set<String>()
+        for requirement in requirements {
+            all.formUnion(requirement.literals)
+            for clause in requirement.also { all.formUnion(clause) }
+        }
+        let ordered = all.sorted()
+        let number = Dictionary(uniqueKeysWithValues: ordered.enumerated().map { ($1, Int32($0)) })
+        var owners = Array(repeating: [Int32](), count: ordered.count)
+        for (gated, requirement) in requirements.enumerated() {
+            for literal in requirement.literals { owners[Int(number[literal]!)].append(Int32(gated)) }
+            for clause in requirement.also {
+                plan.alsoLiterals += clause.sorted().map { number[$0]! }
+                plan.alsoStart.append(Int32(plan.alsoLiterals.count))
+            }
+            plan.patternAlsoStart.append(Int32(plan.alsoStart.count - 1))
+            plan.gatedAtStart.append(requirement.atStart)
+        }
+        for list in owners {
+            plan.owners += list
             plan.ownerStart.append(Int32(plan.owners.count))
         }
         plan.literalScan = LiteralAutomaton(literals: ordered.map { Array($0.utf8) }, foldASCIICase: caseless)
