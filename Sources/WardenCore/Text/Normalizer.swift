@@ -152,13 +152,13 @@ public struct Normalizer {
                         if decoded < 0x80 {
                             let cls = asciiClass[Int(decoded)]
                             if cls != CharClass.dropped {
-                                units.append(scalar: UInt32(asciiLower[Int(decoded)]), cls: cls, start: start, end: end, scratch: scratch)
+                                units.append(scalar: UInt32(asciiLower[Int(decoded)]), cls: cls, start: start, end: end)
                             }
                         } else {
                             let mapping = scalarCache.mapping(for: decoded)
                             for k in 0..<Int(mapping.count) {
                                 let produced = scalarCache.pool[Int(mapping.poolStart) + k]
-                                units.append(scalar: produced.scalar, cls: produced.cls, start: start, end: end, scratch: scratch)
+                                units.append(scalar: produced.scalar, cls: produced.cls, start: start, end: end)
                             }
                         }
                         index &+= length
@@ -174,7 +174,7 @@ public struct Normalizer {
                             pendingStart = -1
                             units.append(
                                 scalar: UInt32(asciiLower[Int(lead)]), cls: cls,
-                                start: start, end: scalarOffset &+ 1, scratch: scratch)
+                                start: start, end: scalarOffset &+ 1)
                         }
                         index &+= 1
                         scalarOffset &+= 1
@@ -207,7 +207,7 @@ public struct Normalizer {
                             let produced = scalarCache.pool[Int(mapping.poolStart) + k]
                             units.append(
                                 scalar: produced.scalar, cls: produced.cls,
-                                start: start, end: scalarOffset &+ 1, scratch: scratch)
+                                start: start, end: scalarOffset &+ 1)
                         }
                     }
                     index &+= length
@@ -723,13 +723,6 @@ final class Scratch {
         ends = cursor.ends
     }
 
-    /// Grows the buffers on behalf of a cursor (rare: only NFKC expansions can outgrow
-    /// the initial one-unit-per-byte capacity).
-    fileprivate func grow(_ cursor: inout UnitCursor) {
-        commit(cursor)
-        growUnits(to: capacity &+ 64)
-        cursor = units()
-    }
 
     /// Removes units marked `removed` (their spans were already merged into a neighbour).
     func compact() {
@@ -774,18 +767,38 @@ struct UnitCursor {
     var ends: UnsafeMutablePointer<Int32>
 
     @inline(__always)
-    mutating func append(scalar: UInt32, cls: UInt8, start: Int32, end: Int32, scratch: Scratch) {
+    mutating func append(scalar: UInt32, cls: UInt8, start: Int32, end: Int32) {
         // Whitespace runs become one space whose span covers the whole run.
         if cls & CharClass.space != 0, count > 0, classes[count &- 1] & CharClass.space != 0 {
             ends[count &- 1] = end
             return
         }
-        if count == capacity { scratch.grow(&self) }
+        if count == capacity { grow() }
         scalars[count] = scalar
         classes[count] = cls
         starts[count] = start
         ends[count] = end
         count &+= 1
+    }
+
+    /// Moves the units to larger buffers (rare: only NFKC expansions can outgrow the initial
+    /// one-unit-per-byte capacity). The scratch takes the new buffers back in `commit`; it
+    /// holds no reference to the old ones until then. No reference to the scratch is held
+    /// here, which kept a retain and a release on every character.
+    @inline(never)
+    mutating func grow() {
+        let newCapacity = capacity &+ max(64, capacity)
+        func regrow<T>(_ old: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<T> {
+            let new = UnsafeMutablePointer<T>.allocate(capacity: newCapacity)
+            new.moveInitialize(from: old, count: count)
+            old.deallocate()
+            return new
+        }
+        scalars = regrow(scalars)
+        classes = regrow(classes)
+        starts = regrow(starts)
+        ends = regrow(ends)
+        capacity = newCapacity
     }
 
     /// A dropped character widens the previous output character, or the next one if none yet.
