@@ -29,6 +29,8 @@ struct ScanCommand: ParsableCommand {
         var lastProgress = started
         let showProgress = isatty(2) != 0
         let now = Date()
+        // Property-wrapper reads cost a generic-metadata lookup each: read them once.
+        let (actionsOnly, format) = (self.actionsOnly, self.format)
         while source.next({ lineNumber, line in
             guard !LineSource.isBlank(line) else { return }
             do throws(PostError) {

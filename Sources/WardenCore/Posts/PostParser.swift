@@ -229,11 +229,15 @@ struct JSONReader {
         position += 1
         let start = position
         // Fast path: no escapes, so the bytes are the string.
+        var high: UInt8 = 0
         while position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<position])
                 position += 1
+                // ASCII needs no validation; String(validating:) costs a generic-metadata
+                // lookup per call, which was 3% of `warden scan`.
+                if high < 0x80 { return String(decoding: slice, as: UTF8.self) }
                 guard let string = String(validating: slice, as: UTF8.self) else {
                     throw PostError("text is not valid UTF-8 (in the string starting at byte \(start))")
                 }
@@ -241,6 +245,7 @@ struct JSONReader {
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw error("control character 0x\(String(byte, radix: 16)) inside a string (it must be escaped)") }
+            high |= byte
             position += 1
         }
         var buffer = Array(bytes[start..<position])
