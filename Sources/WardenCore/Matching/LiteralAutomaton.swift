@@ -78,18 +78,25 @@ struct LiteralAutomaton: Sendable {
                 }
             }
         }
+        // States are renumbered in breadth-first order: the shallow states, where a scan of
+        // ordinary text spends nearly all its time, then share a few cache lines of the table.
+        let order = [0] + queue
+        var renumbered = [Int](repeating: 0, count: stateCount)
+        for (new, old) in order.enumerated() { renumbered[old] = new }
         var starts: [Int32] = [0]
         var flat: [Int32] = []
-        for list in output {
-            flat += list
+        for old in order {
+            flat += output[old]
             starts.append(Int32(flat.count))
         }
         // Each entry is the next state's row offset (state × classes), with the top bit set when
         // some literal ends in that state: one load and one test per byte in the scan.
         var packed = [UInt32](repeating: 0, count: table.count)
-        for (i, next) in table.enumerated() {
-            let state = Int(next)
-            packed[i] = UInt32(state * classCount) | (output[state].isEmpty ? 0 : Self.endsLiteral)
+        for (new, old) in order.enumerated() {
+            for cls in 0..<classCount {
+                let next = Int(table[old * classCount + cls])
+                packed[new * classCount + cls] = UInt32(renumbered[next] * classCount) | (output[next].isEmpty ? 0 : Self.endsLiteral)
+            }
         }
         self.classOf = classOf
         self.classCount = classCount
@@ -97,7 +104,11 @@ struct LiteralAutomaton: Sendable {
         self.outputStart = starts
         self.outputs = flat
         self.lengths = literals.map(\.count)
+        // offset / classCount as a multiply and shift (exact: offsets are multiples of it).
+        self.rowReciprocal = (UInt64(1) << 40) / UInt64(classCount) + 1
     }
+
+    private let rowReciprocal: UInt64
 
     private static let endsLiteral: UInt32 = 0x8000_0000
 
@@ -108,7 +119,7 @@ struct LiteralAutomaton: Sendable {
     func scan(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [UInt64]) -> Int {
         guard let base = text.baseAddress, !text.isEmpty else { return 0 }
         if ends.count < text.count { ends = Array(repeating: 0, count: max(text.count, 2 * ends.count)) }
-        let stride = UInt32(classCount)
+        let reciprocal = rowReciprocal
         return transitions.withUnsafeBufferPointer { table in
             classOf.withUnsafeBufferPointer { classes in
                 ends.withUnsafeMutableBufferPointer { out in
@@ -119,7 +130,7 @@ struct LiteralAutomaton: Sendable {
                         let next = table[Int(offset &+ UInt32(classes[Int(base[index])]))]
                         offset = next & ~Self.endsLiteral
                         if next & Self.endsLiteral != 0 {
-                            out[found] = UInt64(offset / stride) << 32 | UInt64(index &+ 1)
+                            out[found] = ((UInt64(offset) &* reciprocal) >> 40) << 32 | UInt64(index &+ 1)
                             found &+= 1
                         }
                     }
