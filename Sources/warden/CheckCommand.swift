@@ -34,7 +34,7 @@ struct CheckCommand: ParsableCommand {
                         Output.standard.write(w.bytes + [0x0A])
                     } else {
                         let oneLine = pattern.pattern.source.replacingOccurrences(of: "\n", with: "\\n")
-                        let gate = ruleSet.gateLiterals(of: pattern).map { $0.map { "\"\($0)\"" }.joined(separator: " ") } ?? "(every post)"
+                        let gate = ruleSet.gateLiterals(of: pattern).map { $0.map { "[\($0)]" }.joined(separator: " and ") } ?? "(every post)"
                         Output.standard.line("\(rule.id)\t\(view)\t\(pattern.pattern.isCaseless ? "i" : "-")\t\(oneLine)\tgate: \(gate)")
                     }
                 }

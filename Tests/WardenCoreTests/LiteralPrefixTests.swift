@@ -12,7 +12,8 @@ struct LiteralPrefixTests {
         ("colou?r", ["colo"], true),
         ("a+bcd", ["bcd"], false),
         ("bit\\.ly/\\w+", ["bit.ly/"], true),
-        ("\\b(?:i am|we are) (?:so )?(?:angry|furious)\\b", ["angry", "furious"], false),
+        // Both sets are required; "i am" and "we are" must be whole words, so they rank as high.
+        ("\\b(?:i am|we are) (?:so )?(?:angry|furious)\\b", ["i am", "we are"], true),
         ("(?:foo|bar)?bazz", ["bazz"], false),
         ("[a-z]+ing", ["ing"], false),
         ("\\d{16}", nil, false),
@@ -25,7 +26,7 @@ struct LiteralPrefixTests {
     ] as [(String, [String]?, Bool)])
     func extraction(pattern: String, expected: [String]?, atStart: Bool) {
         let requirement = LiteralPrefixes.extract(pattern)
-        #expect(requirement?.literals == expected.map(Set.init), "\(pattern)")
+        #expect(requirement?.texts == expected.map(Set.init), "\(pattern)")
         if expected != nil { #expect(requirement?.atStart == atStart, "\(pattern)") }
     }
 
@@ -35,11 +36,13 @@ struct LiteralPrefixTests {
             "\\b(?:check|visit) (?:out )?my (?:channel|page)\\b", "(?x) \\b (?: i | we ) \\s will \\s (?:find|get) \\s you",
             "(?i)free\\s+(?:robux|v-?bucks)", "\\bsub(?:scribe)? (?:to|2) me\\b", "(?:ab|ac)+d",
             "\\bmay\\s(?:you|he)\\s(?:suffer|rot)\\b", "(?x)(?:contact|dm)\\s+(?:him|her)\\s+(?:on|via)\\s+(?:whatsapp|telegram)",
+            "\\bon\\s+hold\\b", "(?:^|,)\\s*eth(?!\\w)", "\\b(?:dogs?|cats?)\\b", "\\bsend\\s+\\d+\\s*(?:btc|eth)\\b",
         ]
         let texts = [
             "please check out my channel", "visit my page now", "we will find you", "I WILL GET YOU", "FREE  robux here",
             "free vbucks", "sub 2 me", "subscribe to me", "ababacd", "nothing here at all", "may he rot", "may you suffer",
-            "contact him via whatsapp", "dm her on telegram",
+            "contact him via whatsapp", "dm her on telegram", "on hold, on hold!", "phone on hold", "eth, eth", "Eth-ereum",
+            "dogs and cats", "dog_cat dogcat", "send 5eth", "send 5 ETH now", "résumé dogs",
         ]
         let scratch = MatchScratch()
         for source in patterns {
@@ -50,9 +53,21 @@ struct LiteralPrefixTests {
                 _ = bytes.withUnsafeBufferPointer { buffer in
                     scratch.forEachMatch(pattern, in: buffer) { range in
                         let matched = String(decoding: bytes[range], as: UTF8.self).lowercased()
-                        #expect(requirement.literals.contains { matched.contains($0) }, "\(source) matched \(matched)")
-                        if requirement.atStart { #expect(requirement.literals.contains { matched.hasPrefix($0) }) }
-                        for set in requirement.also { #expect(set.contains { matched.contains($0) }, "\(source) matched \(matched) without \(set)") }
+                        #expect(requirement.texts.contains { matched.contains($0) }, "\(source) matched \(matched)")
+                        if requirement.atStart { #expect(requirement.texts.contains { matched.hasPrefix($0) }) }
+                        // Each set has an occurrence inside the match that the scan counts,
+                        // word edges included.
+                        for set in [requirement.literals] + requirement.also {
+                            let ordered = Array(set)
+                            let automaton = LiteralAutomaton(
+                                literals: ordered.map { Array($0.text.utf8) }, foldASCIICase: true,
+                                edges: ordered.map { .init(start: $0.wordStart, end: $0.wordEnd) })
+                            var inside = false
+                            automaton.forEachOccurrence(in: buffer) { literal, end in
+                                if end - automaton.lengths[literal] >= range.lowerBound && end <= range.upperBound { inside = true }
+                            }
+                            #expect(inside, "\(source) matched \(matched) without \(ordered)")
+                        }
                         return true
                     }
                 }
@@ -62,17 +77,61 @@ struct LiteralPrefixTests {
 
     @Test("a pattern needs one literal of every required set, not only of the best one")
     func furtherRequiredSets() throws {
+        func texts(_ sets: [Set<LiteralPrefixes.Literal>]) -> [Set<String>] { sets.map { Set($0.map(\.text)) } }
         let curse = try #require(LiteralPrefixes.extract("\\bmay\\s(?:you|he)\\s(?:suffer|rot)\\b"))
-        #expect(curse.literals == ["may"])
-        #expect(curse.also == [["suffer", "rot"], ["you", "he"]])
-        // A set that contains a kept set adds nothing.
+        #expect(curse.texts == ["may"])
+        #expect(texts(curse.also) == [["suffer", "rot"], ["you", "he"]])
+        // A set that another kept set implies adds nothing.
         let contact = try #require(LiteralPrefixes.extract("(?:dm|text) me (?:on|via) (?:whatsapp|telegram)"))
-        #expect(contact.literals == ["whatsapp", "telegram"])
-        #expect(contact.also == [[" me "], ["dm", "text"], ["on", "via"]])
+        #expect(contact.texts == ["whatsapp", "telegram"])
+        #expect(texts(contact.also) == [[" me "], ["on", "via"], ["dm", "text"]])
         // Inside one branch of several, only the branch's best set counts.
         let either = try #require(LiteralPrefixes.extract("(?:red (?:apple|pear)|green kiwi)"))
-        #expect(either.literals == ["red ", "green kiwi"])
+        #expect(either.texts == ["apple", "pear", "green kiwi"])
         #expect(either.also.isEmpty)
+    }
+
+    @Test(
+        "a literal records which of its edges must be a word's edge",
+        arguments: [
+            // (pattern, literal text, must start a word, must end a word)
+            ("\\bon\\b", "on", true, true),
+            ("\\bon\\s+hold", "hold", true, false),
+            ("\\bon\\s+hold", "on", true, true),
+            ("\\b(?:eth|btc)\\b", "eth", true, true),
+            ("\\bcat", "cat", true, false),
+            ("cat\\b", "cat", false, true),
+            ("\\b-cat", "-cat", false, false),  // \b before a non-word character says the opposite
+            ("x\\s+(?:dog|cow)\\s", "dog", true, true),
+            ("x\\s*(?:dog|cow)", "dog", false, false),  // \s* may be empty
+            ("\\b(?:dogs?)\\b", "dog", true, false),  // s? may follow
+            ("\\b(?:dog)+\\b", "dog", false, false),  // repeated
+            ("(?:^|,)horse(?!\\w)", "horse", false, true),
+            ("^horse$", "horse", true, true),
+            ("\\bhorse(?=\\w)", "horse", true, false),
+            ("\\bword(?:list|s)\\b", "word", true, false),
+            ("(?x) \\b (?: big | small ) \\s dog \\b", "dog", true, true),
+        ] as [(String, String, Bool, Bool)])
+    func wordEdges(pattern: String, text: String, start: Bool, end: Bool) throws {
+        let requirement = try #require(LiteralPrefixes.extract(pattern))
+        let all = requirement.literals.union(requirement.also.flatMap { $0 })
+        let literal = try #require(all.first { $0.text == text }, "\(pattern): \(all)")
+        #expect(literal.wordStart == start, "\(pattern)")
+        #expect(literal.wordEnd == end, "\(pattern)")
+    }
+
+    @Test("an occurrence inside a longer word does not count for a literal that must be a word")
+    func automatonChecksEdges() {
+        let literals = ["on", "eth", "hold"]
+        let automaton = LiteralAutomaton(
+            literals: literals.map { Array($0.utf8) }, foldASCIICase: true,
+            edges: [.init(start: true, end: true), .init(start: true, end: true), .init(start: false, end: false)])
+        var found: [String] = []
+        Array("Phone someTHING on hold, ETH! On-line é-on".utf8).withUnsafeBufferPointer { buffer in
+            automaton.forEachOccurrence(in: buffer) { literal, end in found.append("\(literals[literal])@\(end - automaton.lengths[literal])") }
+        }
+        // "phONe" and "somETHing" are inside words; "On-line" and "é-on" are not.
+        #expect(found == ["on@16", "hold@19", "eth@25", "on@30", "on@41"])
     }
 
     @Test func automatonReportsEveryLiteralAtEveryPosition() {

@@ -19,7 +19,18 @@ struct LiteralAutomaton: Sendable {
 
     /// Builds the automaton; with `foldASCIICase`, A–Z in the text match a–z in the literals
     /// (literals must then be lowercase).
-    init(literals: [[UInt8]], foldASCIICase: Bool) {
+    /// What must be true next to an occurrence for it to count: no ASCII letter, digit or
+    /// underscore just before it (`start`) or just after it (`end`).
+    struct Edges: Sendable {
+        var start = false
+        var end = false
+    }
+
+    /// Per literal: bit 0 `Edges.start`, bit 1 `Edges.end`.
+    private let edges: [UInt8]
+
+    init(literals: [[UInt8]], foldASCIICase: Bool, edges: [Edges]? = nil) {
+        self.edges = (edges ?? []).map { ($0.start ? 1 : 0) | ($0.end ? 2 : 0) } + Array(repeating: 0, count: max(0, literals.count - (edges?.count ?? 0)))
         var classOf = [UInt8](repeating: 0, count: 256)
         var classCount = 1
         for literal in literals {
@@ -140,6 +151,12 @@ struct LiteralAutomaton: Sendable {
         }
     }
 
+    @inline(__always)
+    static func isASCIIWord(_ byte: UInt8) -> Bool {
+        let lower = byte | 0x20
+        return (lower >= 0x61 && lower <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte == 0x5F
+    }
+
     /// The literals that end in `state`: indices into `outputs`.
     @inline(__always)
     func literalRange(ofState state: Int) -> Range<Int> { Int(outputStart[state])..<Int(outputStart[state &+ 1]) }
@@ -163,12 +180,18 @@ struct LiteralAutomaton: Sendable {
                     firstHit.withUnsafeMutableBufferPointer { first in
                         seen.withUnsafeMutableBufferPointer { seen in
                             outputs.withUnsafeBufferPointer { out in
+                              edges.withUnsafeBufferPointer { edges in
                                 for packed in ends[0..<count] {
                                     let end = Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
                                     for k in literalRange(ofState: Int(packed >> 32)) {
                                         let literal = Int(out[k])
-                                        seen[literal] = generation
                                         let start = end &- length[literal]
+                                        let edge = edges[literal]
+                                        if edge != 0 {
+                                            if edge & 1 != 0, start > 0, Self.isASCIIWord(text[start &- 1]) { continue }
+                                            if edge & 2 != 0, end < text.count, Self.isASCIIWord(text[end]) { continue }
+                                        }
+                                        seen[literal] = generation
                                         for o in Int(ownStart[literal])..<Int(ownStart[literal &+ 1]) {
                                             let owner = Int(own[o])
                                             if first[owner] == Int.max { hits.append(owner) }
@@ -176,6 +199,7 @@ struct LiteralAutomaton: Sendable {
                                         }
                                     }
                                 }
+                              }
                             }
                         }
                     }
@@ -189,7 +213,14 @@ struct LiteralAutomaton: Sendable {
         var ends: [UInt64] = []
         let count = scan(text, into: &ends)
         for packed in ends[0..<count] {
-            for k in literalRange(ofState: Int(packed >> 32)) { body(Int(outputs[k]), Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)) }
+            let end = Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
+            for k in literalRange(ofState: Int(packed >> 32)) {
+                let literal = Int(outputs[k])
+                let start = end - lengths[literal]
+                if edges[literal] & 1 != 0, start > 0, Self.isASCIIWord(text[start - 1]) { continue }
+                if edges[literal] & 2 != 0, end < text.count, Self.isASCIIWord(text[end]) { continue }
+                body(literal, end)
+            }
         }
     }
 }

@@ -1,25 +1,55 @@
 /// Finds literal text that every match of a pattern must contain.
 ///
-/// This is how Warden avoids running every pattern on every post. For each pattern one set
-/// of required literals is chosen (for `\b(?:i am|we are) (?:angry|furious)\b`, the set
-/// {angry, furious}, rarer than {i am, we are}); all sets go into one prefix tree that is
-/// scanned once per post, and a pattern runs only if one of its literals occurs. With the
-/// shipped rules, running all 122 patterns on every post cost about 65 µs a post, and one
-/// alternation of all of them more (PCRE2 tries every branch at every position).
+/// This is how Warden avoids running every pattern on every post. For each pattern the sets
+/// of literals it requires are found (for `\b(?:i am|we are) (?:angry|furious)\b`, the sets
+/// {i am, we are} and {angry, furious}); all literals go into one automaton that scans each
+/// post once, and a pattern runs only if every one of its sets had a literal in the post.
+/// With the shipped rules, running every pattern on every post cost about 65 µs a post, and
+/// one alternation of all of them more (PCRE2 tries every branch at every position).
+///
+/// A literal also records what the pattern says about its edges: in `\bon\s+hold` the
+/// literal "on" must start a word, so "phone" does not count as an occurrence. Only what is
+/// certain is recorded: `\b` next to an ASCII letter, digit or underscore, `\s`, `\W`,
+/// `(?!\w)`, `^`, `$` and ASCII punctuation or spaces inside the pattern.
 ///
 /// The extraction is conservative: it understands literals, escaped punctuation, groups,
 /// alternations and quantifiers, and skips zero-width items (`\b`, `^`, `\A`, option
 /// settings, lookarounds). A branch in which nothing is certainly required gives up, and the
 /// pattern then runs on every post: correctness never depends on the extraction being clever.
 enum LiteralPrefixes {
-    /// What a pattern requires: one of `literals` (lowercased) occurs in every match, and
-    /// when `atStart`, every match starts with one of them. `also` lists further sets of which
-    /// every match contains one literal each too (for `\bmay you (?:suffer|rot)\b`, the
-    /// primary {may you} and also {suffer, rot}): a pattern runs only when all are present.
-    struct Requirement: Equatable {
-        var literals: Set<String>
+    /// A required piece of text, lowercased.
+    struct Literal: Hashable, Comparable, Sendable, CustomStringConvertible {
+        var text: String
+        /// The character before it is never an ASCII letter, digit or underscore (or there is none).
+        var wordStart = false
+        /// The character after it is never one either.
+        var wordEnd = false
+
+        static func < (a: Literal, b: Literal) -> Bool {
+            (a.text, a.wordStart ? 1 : 0, a.wordEnd ? 1 : 0) < (b.text, b.wordStart ? 1 : 0, b.wordEnd ? 1 : 0)
+        }
+
+        /// `\bon\b` style, as `warden check --print-patterns` shows it.
+        var description: String { (wordStart ? "\\b" : "") + text + (wordEnd ? "\\b" : "") }
+
+        /// Whether every occurrence of `self` contains an occurrence of `other`.
+        func contains(_ other: Literal) -> Bool {
+            if !other.wordStart && !other.wordEnd { return text.contains(other.text) }
+            return text == other.text && (wordStart || !other.wordStart) && (wordEnd || !other.wordEnd)
+        }
+    }
+
+    /// What a pattern requires: one of `literals` occurs in every match, and when `atStart`,
+    /// every match starts with one of them. `also` lists further sets of which every match
+    /// contains one literal each too (for `\bmay you (?:suffer|rot)\b`, the primary
+    /// {may you} and also {suffer, rot}): a pattern runs only when all are present.
+    struct Requirement: Equatable, Sendable {
+        var literals: Set<Literal>
         var atStart: Bool
-        var also: [Set<String>] = []
+        var also: [Set<Literal>] = []
+
+        /// The texts of the primary literals, without their edges.
+        var texts: Set<String> { Set(literals.map(\.text)) }
     }
 
     /// At most this many extra sets are kept per pattern: each costs a check per candidate post.
@@ -28,8 +58,12 @@ enum LiteralPrefixes {
     /// The required literals of `pattern`, or nil when none can be proven.
     static func extract(_ pattern: String) -> Requirement? {
         var parser = Parser(Array(pattern.unicodeScalars))
-        guard let clauses = parser.alternation(depth: 0), parser.atEnd else { return nil }
-        let lowered = clauses.map { Requirement(literals: Set($0.literals.map { $0.lowercased() }), atStart: $0.atStart) }
+        guard let clauses = parser.alternation(depth: 0, before: .none), parser.atEnd else { return nil }
+        let lowered = clauses.map { clause in
+            Requirement(
+                literals: Set(clause.pieces.map { Literal(text: $0.literal.text.lowercased(), wordStart: $0.literal.wordStart, wordEnd: $0.literal.wordEnd) }),
+                atStart: clause.atStart)
+        }
         return combine(lowered)
     }
 
@@ -39,10 +73,10 @@ enum LiteralPrefixes {
     /// every post, and the scan would report it at every occurrence.
     static func combine(_ clauses: [Requirement]) -> Requirement? {
         guard let primary = clauses.first else { return nil }
-        func implies(_ a: Set<String>, _ b: Set<String>) -> Bool { a.allSatisfy { x in b.contains { x.contains($0) } } }
-        var kept: [Set<String>] = [primary.literals]
+        func implies(_ a: Set<Literal>, _ b: Set<Literal>) -> Bool { a.allSatisfy { x in b.contains { x.contains($0) } } }
+        var kept: [Set<Literal>] = [primary.literals]
         for clause in clauses.dropFirst() where kept.count <= maxAlso {
-            guard clause.literals.allSatisfy({ $0.utf8.count >= 2 }) else { continue }
+            guard clause.literals.allSatisfy({ $0.text.utf8.count >= 2 }) else { continue }
             if kept.contains(where: { implies($0, clause.literals) }) { continue }
             kept.removeAll { $0 != primary.literals && implies(clause.literals, $0) }
             kept.append(clause.literals)
@@ -50,9 +84,38 @@ enum LiteralPrefixes {
         return Requirement(literals: primary.literals, atStart: primary.atStart, also: Array(kept.dropFirst()))
     }
 
-    /// Ranks a literal set: its shortest literal's length (longer is rarer), then fewer literals.
-    static func score(_ literals: Set<String>) -> (Int, Int) {
-        (min(literals.map { $0.unicodeScalars.count }.min() ?? 0, 6), -literals.count)
+    /// Ranks a literal set: its weakest literal (length, plus one for each edge that must be a
+    /// word's edge; longer is rarer), then fewer literals.
+    static func score(_ literals: Set<Literal>) -> (Int, Int) {
+        let weakest = literals.map { $0.text.unicodeScalars.count + ($0.wordStart ? 1 : 0) + ($0.wordEnd ? 1 : 0) }.min() ?? 0
+        return (min(weakest, 6), -literals.count)
+    }
+
+    /// What is known about the character next to a position in the pattern.
+    enum Edge {
+        case none
+        /// `\b`: not a word character if the literal's own edge character is one.
+        case boundary
+        /// Certainly not a word character (whitespace, punctuation, start or end of text).
+        case nonWord
+    }
+
+    static func isASCIIWord(_ c: Unicode.Scalar) -> Bool {
+        c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "_")
+    }
+
+    /// A literal being extracted, and whether it reaches the end of its branch (then what
+    /// follows the enclosing group decides its right edge).
+    struct Piece {
+        var literal: Literal
+        var openEnd: Bool
+    }
+
+    struct Clause {
+        var pieces: [Piece]
+        var atStart: Bool
+        var literals: Set<String> { Set(pieces.map(\.literal.text)) }
+        var scoreKey: Set<Literal> { Set(pieces.map(\.literal)) }
     }
 
     private struct Parser {
@@ -71,12 +134,12 @@ enum LiteralPrefixes {
 
         /// `a|b|c` up to a closing parenthesis or the end, as required sets, best first: a single
         /// branch's own sets, or for several branches one set, the union of each branch's best.
-        mutating func alternation(depth: Int) -> [Requirement]? {
+        mutating func alternation(depth: Int, before: Edge) -> [Clause]? {
             guard depth < 16 else { return nil }
-            var branches: [[Requirement]] = []
+            var branches: [[Clause]] = []
             var failed = false
             while true {
-                if let branch = sequence(depth: depth) {
+                if let branch = sequence(depth: depth, before: before) {
                     branches.append(branch)
                 } else {
                     failed = true
@@ -89,13 +152,13 @@ enum LiteralPrefixes {
             }
             if failed { return nil }
             if branches.count == 1 { return branches[0] }
-            var literals = Set<String>()
+            var pieces: [Piece] = []
             var atStart = true
             for branch in branches {
-                literals.formUnion(branch[0].literals)
+                pieces += branch[0].pieces
                 atStart = atStart && branch[0].atStart
             }
-            return [Requirement(literals: literals, atStart: atStart)]
+            return [Clause(pieces: pieces, atStart: atStart)]
         }
 
         mutating func skipInsignificant() {
@@ -175,37 +238,110 @@ enum LiteralPrefixes {
             return allowsZero
         }
 
+        /// Whether the pattern at `index` reads `text` exactly.
+        func lookingAt(_ text: String) -> Bool {
+            for (offset, c) in text.unicodeScalars.enumerated() where peek(offset) != c { return false }
+            return true
+        }
+
         /// One branch: the sets of its factors (literal runs and groups that must occur), best first.
-        mutating func sequence(depth: Int) -> [Requirement]? {
-            var found: [Requirement] = []
+        mutating func sequence(depth: Int, before: Edge) -> [Clause]? {
+            var found: [Clause] = []
             var run = String.UnicodeScalarView()
             var runAtStart = true
+            var runStartEdge = Edge.none
             var consumedBefore = false  // whether something that consumes text came before the current run
-            func consider(_ candidate: Requirement) {
-                guard !candidate.literals.isEmpty, candidate.literals.allSatisfy({ !$0.isEmpty }) else { return }
+            // What is known about the character before the next item, and which pieces of the
+            // item just before still wait to learn what follows them (indices into `found`).
+            var edge = before
+            var waiting: [Int] = []
+
+            func consider(_ candidate: Clause) {
+                guard !candidate.pieces.isEmpty, candidate.pieces.allSatisfy({ !$0.literal.text.isEmpty }) else { return }
                 found.append(candidate)
+                waiting.append(found.count - 1)
+            }
+            /// What follows the waiting pieces is now known: `after` (or nothing certain).
+            func settle(_ after: Edge) {
+                for k in waiting {
+                    for p in found[k].pieces.indices where found[k].pieces[p].openEnd {
+                        found[k].pieces[p].openEnd = false
+                        guard let last = found[k].pieces[p].literal.text.unicodeScalars.last else { continue }
+                        switch after {
+                        case .nonWord: found[k].pieces[p].literal.wordEnd = true
+                        case .boundary where LiteralPrefixes.isASCIIWord(last): found[k].pieces[p].literal.wordEnd = true
+                        default: break
+                        }
+                    }
+                }
+                waiting.removeAll()
+            }
+            func startEdgeHolds(_ edge: Edge, first: Unicode.Scalar?) -> Bool {
+                switch edge {
+                case .nonWord: return true
+                case .boundary: return first.map(LiteralPrefixes.isASCIIWord) ?? false
+                case .none: return false
+                }
             }
             func endRun() {
-                if !run.isEmpty { consider(Requirement(literals: [String(run)], atStart: runAtStart)) }
+                if !run.isEmpty {
+                    let literal = Literal(text: String(run), wordStart: startEdgeHolds(runStartEdge, first: run.first))
+                    consider(Clause(pieces: [Piece(literal: literal, openEnd: true)], atStart: runAtStart))
+                }
                 run = String.UnicodeScalarView()
+            }
+            /// Something that consumes text and says nothing about word edges.
+            func consumedOpaque() {
+                settle(.none)
+                edge = .none
+                consumedBefore = true
+                runAtStart = false
             }
             while true {
                 skipInsignificant()
                 guard let c = peek, c != "|", c != ")" else { break }
-                if c == "^" { index += 1; continue }
-                if c == "\\", let next = peek(1), "bBAGzZ".unicodeScalars.contains(next) {
+                if c == "^" || (c == "\\" && peek(1) == "A") {
+                    // Nothing before, or a newline: certain for what follows, not for what came before.
+                    index += c == "^" ? 1 : 2
+                    endRun()
+                    settle(.none)
+                    edge = .nonWord
+                    continue
+                }
+                if c == "\\", let next = peek(1), "bBGzZ".unicodeScalars.contains(next) {
                     index += 2
+                    endRun()
+                    switch next {
+                    case "b":
+                        settle(.boundary)
+                        edge = .boundary
+                    case "z", "Z":
+                        // Nothing after, or a final newline: certain for what came before.
+                        settle(.nonWord)
+                        edge = .none
+                    default:  // \B, \G: nothing certain
+                        settle(.none)
+                        edge = .none
+                    }
                     continue
                 }
                 if c == "(" && peek(1) == "?" {
                     let kind = peek(2)
                     if kind == "=" || kind == "!" || (kind == "<" && (peek(3) == "=" || peek(3) == "!")) {
+                        let notWordAhead = lookingAt("(?!\\w)")
                         guard skipGroup() else { return nil }
+                        if notWordAhead {
+                            // (?!\w): the next character is not a word character; what comes
+                            // before the next item is the current one's last character.
+                            endRun()
+                            settle(.nonWord)
+                        }
                         continue
                     }
                     if let end = optionSettingEnd() {
                         let options = String(String.UnicodeScalarView(chars[(index + 2)..<end]))
                         let parts = options.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+                        if options.contains("^") { extended = false }
                         if parts.first?.contains("x") == true { extended = true }
                         if parts.count > 1, parts[1].contains("x") { extended = false }
                         index = end + 1
@@ -215,6 +351,7 @@ enum LiteralPrefixes {
                 if c == "(" {
                     endRun()
                     var bodyStart = index + 1
+                    var groupExtended = extended
                     if peek(1) == "?" {
                         guard let kind = peek(2) else { return nil }
                         if kind == ":" || kind == ">" || kind == "|" {
@@ -225,20 +362,39 @@ enum LiteralPrefixes {
                             while k < chars.count, chars[k] != ":" && chars[k] != ")" { k += 1 }
                             guard k < chars.count, chars[k] == ":" else { return nil }
                             bodyStart = k + 1
+                            // (?x:…) and (?-x:…) change how the group's own body reads.
+                            let options = String(String.UnicodeScalarView(chars[(index + 2)..<k]))
+                            if options.contains("^") { groupExtended = false }
+                            let parts = options.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+                            if parts.first?.contains("x") == true { groupExtended = true }
+                            if parts.count > 1, parts[1].contains("x") { groupExtended = false }
                         } else {
                             return nil  // named groups, recursion, verbs: give up
                         }
                     }
                     let saveExtended = extended
+                    extended = groupExtended
                     index = bodyStart
-                    let inner = alternation(depth: depth + 1)
+                    let inner = alternation(depth: depth + 1, before: edge)
                     guard peek == ")" else { return nil }
                     index += 1
                     extended = saveExtended
-                    let optional = quantifier() ?? false
-                    if let inner, !optional {
-                        for clause in inner { consider(Requirement(literals: clause.literals, atStart: !consumedBefore && clause.atStart)) }
+                    let quantified = quantifier()
+                    settle(.none)
+                    if var inner, quantified != true {
+                        if quantified == false {
+                            // Repeated: the text around each repetition is not the pattern's.
+                            for k in inner.indices {
+                                for p in inner[k].pieces.indices {
+                                    inner[k].pieces[p].literal.wordStart = false
+                                    inner[k].pieces[p].literal.wordEnd = false
+                                    inner[k].pieces[p].openEnd = false
+                                }
+                            }
+                        }
+                        for clause in inner { consider(Clause(pieces: clause.pieces, atStart: !consumedBefore && clause.atStart)) }
                     }
+                    edge = .none
                     consumedBefore = true
                     runAtStart = false
                     continue
@@ -262,6 +418,7 @@ enum LiteralPrefixes {
                         }
                         // \s \d \w \x27 \p{..} and the like: consume the escape, end the run.
                         endRun()
+                        let letter = peek(1)
                         index += 2
                         if peek(-1) == "x" || peek(-1) == "p" || peek(-1) == "P" || peek(-1) == "N" || peek(-1) == "o" {
                             if peek == "{" { while let d = peek, d != "}" { index += 1; _ = d }; index += 1 } else if peek(-1) == "x" {
@@ -270,27 +427,38 @@ enum LiteralPrefixes {
                                 while digits < 2, let d = peek, d.properties.isASCIIHexDigit { index += 1; digits += 1 }
                             }
                         }
-                        _ = quantifier()
-                        consumedBefore = true
-                        runAtStart = false
+                        let allowsZero = quantifier() ?? false
+                        if let letter, "sWhvRnt".unicodeScalars.contains(letter), !allowsZero {
+                            // Whitespace or a non-word character, at least one: certain on both sides.
+                            settle(.nonWord)
+                            edge = .nonWord
+                            consumedBefore = true
+                            runAtStart = false
+                        } else {
+                            consumedOpaque()
+                        }
                         continue
                     }
                 } else if c == "[" {
                     endRun()
                     skipClass()
                     _ = quantifier()
-                    consumedBefore = true
-                    runAtStart = false
+                    consumedOpaque()
                     continue
                 } else if c == "." {
                     endRun()
                     index += 1
                     _ = quantifier()
-                    consumedBefore = true
-                    runAtStart = false
+                    consumedOpaque()
                     continue
                 } else if "*+?{}$".unicodeScalars.contains(c) {
-                    if c == "$" { index += 1; continue }
+                    if c == "$" {
+                        index += 1
+                        endRun()
+                        settle(.nonWord)
+                        edge = .none
+                        continue
+                    }
                     return nil  // a quantifier with nothing to repeat: not understood
                 } else {
                     scalar = c
@@ -298,28 +466,47 @@ enum LiteralPrefixes {
                 guard let literal = scalar else { return nil }
                 index += width
                 let save = index
+                // A literal ASCII character that is not a word character is an edge for what
+                // is before and after it.
+                let isNonWord = literal.isASCII && !LiteralPrefixes.isASCIIWord(literal)
                 if let allowsZero = quantifier() {
                     if allowsZero {
                         endRun()
+                        consumedOpaque()
                     } else {
-                        if run.isEmpty { runAtStart = !consumedBefore }
+                        if run.isEmpty {
+                            runAtStart = !consumedBefore
+                            runStartEdge = edge
+                            settle(isNonWord ? .nonWord : .none)
+                        }
                         run.append(literal)
+                        // Repeated: after the run's last character may come the same one
+                        // again, so nothing is certain there; before the next item is one.
                         endRun()
+                        settle(.none)
+                        edge = isNonWord ? .nonWord : .none
+                        consumedBefore = true
+                        runAtStart = false
                     }
-                    consumedBefore = true
-                    runAtStart = false
                     continue
                 }
                 index = save
-                if run.isEmpty { runAtStart = !consumedBefore }
+                if run.isEmpty {
+                    runAtStart = !consumedBefore
+                    runStartEdge = edge
+                    settle(isNonWord ? .nonWord : .none)
+                }
                 run.append(literal)
+                edge = isNonWord ? .nonWord : .none
                 consumedBefore = true
             }
             endRun()
+            // Pieces still waiting reach the end of this branch: the enclosing group decides.
+            waiting.removeAll()
             guard !found.isEmpty else { return nil }
             // Stable: among equally good sets the earliest comes first (it may be at the start).
             return found.enumerated().sorted { a, b in
-                let (sa, sb) = (LiteralPrefixes.score(a.element.literals), LiteralPrefixes.score(b.element.literals))
+                let (sa, sb) = (LiteralPrefixes.score(a.element.scoreKey), LiteralPrefixes.score(b.element.scoreKey))
                 return sa != sb ? sa > sb : a.offset < b.offset
             }.map(\.element)
         }

@@ -391,7 +391,16 @@ struct LoadContext {
             do {
                 let compiled = try CompiledPattern(source, caseless: false)
                 // A word list's literals are its entries themselves (masking stars are literal text).
-                let gate = LiteralPrefixes.Requirement(literals: Set(allEntries.map(\.text)), atStart: true)
+                // The pattern is \b(?:…)(?!\w): an entry starting with a word character starts
+                // a word, and a whole word (not a stem) ends one.
+                let gate = LiteralPrefixes.Requirement(
+                    literals: Set(allEntries.map { entry in
+                        LiteralPrefixes.Literal(
+                            text: entry.text,
+                            wordStart: entry.text.unicodeScalars.first.map(LiteralPrefixes.isASCIIWord) ?? false,
+                            wordEnd: !entry.isStem)
+                    }),
+                    atStart: true)
                 wordPattern = RulePattern(
                     pattern: compiled, view: .normalized, usesAllowList: true, location: wordLocation, requiredLiterals: gate)
             } catch {

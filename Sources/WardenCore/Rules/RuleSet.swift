@@ -33,7 +33,9 @@ public struct RuleSet: Sendable {
     /// The literals one of which must occur in a post for `pattern` to run, sorted; nil when
     /// it runs on every post.
     public func gateLiterals(of pattern: RulePattern) -> [String]? {
-        MatchPlan.gate(for: pattern).map { $0.literals.sorted() }
+        MatchPlan.gate(for: pattern).map { gate in
+            ([gate.literals] + gate.also).map { set in set.sorted().map(\.description).joined(separator: " | ") }
+        }
     }
 
     public func guideline(of rule: Rule) -> Guideline { guidelines[rule.guidelineIndex] }
@@ -143,7 +145,7 @@ struct MatchPlan: Sendable {
         // letters (É, Ω) could match a case variant the automaton would not see. Such sets
         // are dropped; if the primary one goes, the best remaining set takes its place.
         guard pattern.pattern.isCaseless else { return requirement }
-        func usable(_ literals: Set<String>) -> Bool { !literals.contains { $0.utf8.contains { $0 >= 0x80 } } }
+        func usable(_ literals: Set<LiteralPrefixes.Literal>) -> Bool { !literals.contains { $0.text.utf8.contains { $0 >= 0x80 } } }
         if usable(requirement.literals) {
             return LiteralPrefixes.Requirement(literals: requirement.literals, atStart: requirement.atStart, also: requirement.also.filter(usable))
         }
@@ -156,7 +158,7 @@ struct MatchPlan: Sendable {
     /// say which patterns each literal may start and which further sets each pattern needs.
     private static func buildScan(_ requirements: [LiteralPrefixes.Requirement], caseless: Bool, into plan: inout ViewPlan) {
         guard !requirements.isEmpty else { return }
-        var all = Set<String>()
+        var all = Set<LiteralPrefixes.Literal>()
         for requirement in requirements {
             all.formUnion(requirement.literals)
             for clause in requirement.also { all.formUnion(clause) }
@@ -177,6 +179,8 @@ struct MatchPlan: Sendable {
             plan.owners += list
             plan.ownerStart.append(Int32(plan.owners.count))
         }
-        plan.literalScan = LiteralAutomaton(literals: ordered.map { Array($0.utf8) }, foldASCIICase: caseless)
+        plan.literalScan = LiteralAutomaton(
+            literals: ordered.map { Array($0.text.utf8) }, foldASCIICase: caseless,
+            edges: ordered.map { LiteralAutomaton.Edges(start: $0.wordStart, end: $0.wordEnd) })
     }
 }
