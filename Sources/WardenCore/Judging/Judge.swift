@@ -289,23 +289,22 @@ public final class Judge {
                     MatchSpan(rule: rules[result.ruleIndex].id, start: lower, end: upper, text: String(String.UnicodeScalarView(scalars[lower..<upper]))))
             }
         }
-        let maskSpans = sanctions.flatMap(\.spans)
-        let redacted = Self.redact(scalars, spans: maskSpans)
-        if action.isSanction { decision.redactedText = redacted }
-
         guard let winner = enforced.first.map({ rules[$0.ruleIndex] }) else {
             // Held only because PCRE2 gave up: say so plainly.
             decision.message = nil
             return decision
         }
         let guideline = ruleSet.guidelines[winner.guidelineIndex]
+        let messageTemplate = winner.message ?? guideline.message ?? (action.isSanction ? DefaultTemplates.message : nil)
+        let noteTemplate = winner.publicNote ?? guideline.publicNote ?? (action >= .hide ? DefaultTemplates.publicNote : nil)
+        // A routed post with nothing to say to anyone (most complaints) needs no redaction
+        // and no template context.
+        guard action.isSanction || messageTemplate != nil || noteTemplate != nil else { return decision }
+        let redacted = Self.redact(scalars, spans: sanctions.flatMap(\.spans))
+        if action.isSanction { decision.redactedText = redacted }
         let context = templateContext(post: post, rule: winner, guideline: guideline, guidelines: guidelines, action: action, redacted: redacted)
-        if let template = winner.message ?? guideline.message ?? (action.isSanction ? DefaultTemplates.message : nil) {
-            decision.message = template.render(context)
-        }
-        if let template = winner.publicNote ?? guideline.publicNote ?? (action >= .hide ? DefaultTemplates.publicNote : nil) {
-            decision.publicNote = template.render(context)
-        }
+        decision.message = messageTemplate?.render(context)
+        decision.publicNote = noteTemplate?.render(context)
         return decision
     }
 
