@@ -61,6 +61,38 @@ struct DecisionTests {
         #expect(decision.matches.first.map { ($0.start, $0.end) } ?? (0, 0) == (0, 7))
     }
 
+    @Test("unless_guideline: a contact number in a post removed as spam is the spam, not personal data")
+    func ruleStandsDownForAnotherGuideline() throws {
+        let rules = try TemporaryRules([
+            "spam.yaml": "guideline: spam\ntitle: No spam\ntext: t\nrules:\n  - id: spam.loans\n    phrases: [loans approved]\n    action: delete\n"
+                + "  - id: spam.maybe\n    phrases: [cheap]\n    action: flag\n",
+            "data.yaml": "guideline: personal-data\ntitle: Keep it private\ntext: t\nrules:\n  - id: data.phone\n    detect: [phone]\n"
+                + "    when: { unless_guideline: [spam] }\n    action: hide\n",
+        ])
+        defer { rules.remove() }
+        let judge = Judge(ruleSet: try rules.load())
+        let spam = judge.judge(Post(id: "a", authorID: "u", text: "loans approved in 10 mins, text 07700 900199"))
+        #expect(spam.action == .delete)
+        #expect(spam.guidelines == ["spam"])
+        #expect(spam.rules == ["spam.loans"])
+        // A customer's own number still gets hidden, and a spam rule that only flags is no sanction.
+        let customer = judge.judge(Post(id: "b", authorID: "u", text: "please call me back on 07700 900199"))
+        #expect(customer.action == .hide && customer.guidelines == ["personal-data"])
+        let flagged = judge.judge(Post(id: "c", authorID: "u", text: "cheap tickets? call me on 07700 900199"))
+        #expect(flagged.action == .hide && flagged.guidelines == ["personal-data"])
+    }
+
+    @Test func unlessGuidelineMustNameAGuideline() throws {
+        let rules = try TemporaryRules([
+            "spam.yaml": "guideline: spam\ntitle: No spam\ntext: t\nrules:\n  - id: spam.loans\n    phrases: [loans approved]\n    action: delete\n",
+            "data.yaml": "guideline: personal-data\ntitle: T\ntext: t\nrules:\n  - id: data.phone\n    detect: [phone]\n"
+                + "    when: { unless_guideline: [spma] }\n    action: hide\n",
+        ])
+        defer { rules.remove() }
+        let found = rules.diagnostics()
+        #expect(found.contains { $0.file == "data.yaml" && $0.line == 7 && $0.column == 32 && $0.message.contains("unknown guideline \"spma\" in unless_guideline; did you mean \"spam\"") })
+    }
+
     @Test func shadowRulesNeverChangeTheDecision() throws {
         let rules = try TemporaryRules(["attacks.yaml": Self.rules])
         defer { rules.remove() }

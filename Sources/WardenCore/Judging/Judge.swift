@@ -100,6 +100,7 @@ public final class Judge {
         candidates.append(contentsOf: plan.conditionOnlyRules)
         candidates.sort()
         var results: [Evaluation.RuleResult] = []
+        var yielding = false
         var previous = -1
         for index in candidates where index != previous {
             previous = index
@@ -110,8 +111,30 @@ public final class Judge {
                 || conditionsHold(conditions, stats: stats, author: post.authorID, digest: digest, history: history, now: now)
             let matched = holds && (found || !rules[index].hasMatchers)
             results.append(Evaluation.RuleResult(ruleIndex: index, spans: spans[index].sorted { $0.lowerBound < $1.lowerBound }, matched: matched, limit: limits[index]))
+            if matched && !conditions.unlessGuidelines.isEmpty { yielding = true }
         }
+        if yielding { standDown(&results) }
         return Evaluation(results: results, stats: stats, textDigest: digest)
+    }
+
+    /// `unless_guideline`: a matched rule stands down when an enforced, sanctioning rule of a
+    /// named guideline matched too. Only rules without `unless_guideline` count as that
+    /// guideline's verdict, so rules cannot stand each other down in a circle.
+    private func standDown(_ results: inout [Evaluation.RuleResult]) {
+        let rules = ruleSet.rules
+        var sanctioned = Set<String>()
+        for result in results where result.matched {
+            let rule = rules[result.ruleIndex]
+            if rule.conditions.unlessGuidelines.isEmpty && rule.mode == .enforce && rule.action.isSanction {
+                sanctioned.insert(ruleSet.guidelines[rule.guidelineIndex].id)
+            }
+        }
+        guard !sanctioned.isEmpty else { return }
+        for k in results.indices where results[k].matched {
+            if rules[results[k].ruleIndex].conditions.unlessGuidelines.contains(where: sanctioned.contains) {
+                results[k].matched = false
+            }
+        }
     }
 
     private func add(_ ranges: [Range<Int>], to index: Int) {

@@ -71,6 +71,10 @@ public struct Conditions: Sendable, Equatable {
     /// `flood`: at least `count` posts by the author within `within` seconds, this one included.
     public var flood: Flood?
     public var exceptAuthors: Set<String> = []
+    /// `unless_guideline`: the rule stands down when an enforced rule of one of these
+    /// guidelines sanctions the post (holds, hides or deletes it): a spammer's phone number
+    /// is part of the spam, not personal data to protect.
+    public var unlessGuidelines: [String] = []
 
     public struct Flood: Sendable, Equatable {
         public var count: Int

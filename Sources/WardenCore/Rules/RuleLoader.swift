@@ -37,7 +37,9 @@ public enum RuleLoader {
         "route_to", "mode", "message", "public_note", "examples", "strikes",
     ]
     /// Keys of `when`.
-    static let conditionKeys: Set<String> = ["links", "mentions", "caps", "repeated_chars", "length", "repeat_post", "flood", "authors"]
+    static let conditionKeys: Set<String> = [
+        "links", "mentions", "caps", "repeated_chars", "length", "repeat_post", "flood", "authors", "unless_guideline",
+    ]
     static let escalationKeys: Set<String> = ["window", "count", "thresholds"]
 }
 
@@ -45,6 +47,8 @@ public enum RuleLoader {
 struct LoadContext {
     let directory: String
     var diagnostics: [Diagnostic] = []
+    /// Guidelines named by `unless_guideline`, checked once every guideline is known.
+    var guidelineReferences: [(String, SourceLocation)] = []
     private var fileLines: [String: [Substring]] = [:]
 
     init(directory: String) {
@@ -138,6 +142,11 @@ struct LoadContext {
         var escalation = EscalationPolicy()
         if let escalationFile, let root = parseYAML(escalationFile) {
             escalation = parseEscalation(file: escalationFile, root: root, guidelines: Set(guidelines.map(\.id)))
+        }
+        let guidelineIDs = guidelines.map(\.id)
+        for (name, location) in guidelineReferences where !guidelineIDs.contains(name) {
+            let hint = DidYouMean.suggest(name, from: guidelineIDs).map { "; did you mean \"\($0)\"?" } ?? ""
+            error(location, "unknown guideline \"\(name)\" in unless_guideline\(hint)")
         }
         for rule in rules { checkBacktracking(rule) }
         let digest = Self.digest(directory: directory)
@@ -556,6 +565,10 @@ struct LoadContext {
         }
         if let inner = bounds("authors", allowed: ["except"]) {
             conditions.exceptAuthors = Set(stringList(inner["except"], file: file, key: "authors.except").map(\.0))
+        }
+        for (name, node) in stringList(mapping["unless_guideline"], file: file, key: "unless_guideline") {
+            conditions.unlessGuidelines.append(name)
+            guidelineReferences.append((name, location(file, node)))
         }
         return conditions
     }
