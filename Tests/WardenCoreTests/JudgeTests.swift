@@ -63,6 +63,19 @@ struct JudgeTests {
         #expect(decision.matches.filter { $0.rule == "spam.channel" }.count == 2)
     }
 
+    @Test(
+        "caseless patterns on the original text match the Kelvin sign and the long s as PCRE2 does, gate or no gate",
+        arguments: ["what a \u{017F}cam", "a \u{212A}ick back, mate", "SCAM!"])
+    func nonASCIICaseVariantsPassTheGate(text: String) throws {
+        let rules = try TemporaryRules([
+            "spam.yaml": "guideline: spam\ntitle: No spam\ntext: t\nrules:\n  - id: spam.scam\n    normalize: false\n"
+                + "    patterns: ['\\bscam\\b', '\\bkick\\s+back\\b']\n    action: hold\n"
+        ])
+        defer { rules.remove() }
+        let decision = Judge(ruleSet: try rules.load(runExamples: false)).judge(Post(id: "p", authorID: "u", text: text))
+        #expect(decision.action == .hold)
+    }
+
     @Test func cleanPostsAreAllowedWithNoMessage() {
         let decision = judge("Still waiting for my refund, third time asking. Please call me back.")
         #expect(decision.action == .allow)

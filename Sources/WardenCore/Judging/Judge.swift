@@ -161,6 +161,15 @@ public final class Judge {
                 in: subject, ownerStart: plan.ownerStart, owners: plan.owners, firstHit: &firstHit, hits: &hitPatterns,
                 seen: &seenLiteral, generation: generation, ends: &literalEnds)
             if let began { combinedTime += clock.now - began }
+            // Caseless PCRE2 matching also takes the Kelvin sign for k and the long s for s,
+            // which the scan (ASCII folding) does not: such a post runs every pattern of the
+            // original text, from the start. (The normalised text has them as k and s.)
+            if view == .original && Self.hasNonASCIICaseVariants(subject) {
+                for gated in hitPatterns { firstHit[gated] = Int.max }
+                for entry in plan.gated { runPattern(entry, on: subject, from: 0, view: view, author: author) }
+                for entry in plan.ungated { runPattern(entry, on: subject, from: 0, view: view, author: author) }
+                return
+            }
             hitPatterns.sort()
             for gated in hitPatterns {
                 let start = firstHit[gated]
@@ -170,6 +179,18 @@ public final class Judge {
             }
         }
         for entry in plan.ungated { runPattern(entry, on: subject, from: 0, view: view, author: author) }
+    }
+
+    /// Whether the text has a character that caseless PCRE2 matching equates with an ASCII
+    /// letter: U+212A KELVIN SIGN (k) or U+017F LATIN SMALL LETTER LONG S (s).
+    static func hasNonASCIICaseVariants(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard text.count >= 2 else { return false }
+        for i in 0..<(text.count - 1) {
+            let b = text[i]
+            if b == 0xC5 && text[i + 1] == 0xBF { return true }
+            if b == 0xE2 && text[i + 1] == 0x84 && i + 2 < text.count && text[i + 2] == 0xAA { return true }
+        }
+        return false
     }
 
     /// Whether every further literal set of gated pattern `gated` had a literal in this scan.
