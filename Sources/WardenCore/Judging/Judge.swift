@@ -42,6 +42,7 @@ public final class Judge {
     private var generation: UInt32 = 0
     /// Scratch for the literal scan.
     private var literalEnds: [UInt64] = []
+    private var originalEnds: [UInt64] = []
 
     /// At most this many spans are kept per rule: enough to redact a post, bounded for a hostile one.
     static let maxSpansPerRule = 64
@@ -73,14 +74,23 @@ public final class Judge {
         normalizer.normalize(post.text, into: &normalized)
         let digest = Self.fnv1a(normalized.bytes)
 
-        if !plan.normalized.isEmpty {
-            normalized.bytes.withUnsafeBufferPointer { buffer in
-                run(plan.normalized, on: buffer, view: .normalized, author: post.authorID)
+        var text = post.text
+        // Both texts' literal scans in one loop (see `LiteralAutomaton.scanPair`).
+        var scanned: (Int, Int)?
+        if let a = plan.normalized.literalScan, let b = plan.original.literalScan, !profiling {
+            scanned = normalized.bytes.withUnsafeBufferPointer { normalizedBytes in
+                text.withUTF8 { originalBytes in
+                    LiteralAutomaton.scanPair(a, normalizedBytes, into: &literalEnds, b, originalBytes, into: &originalEnds)
+                }
             }
         }
-        var text = post.text
+        if !plan.normalized.isEmpty {
+            normalized.bytes.withUnsafeBufferPointer { buffer in
+                run(plan.normalized, on: buffer, view: .normalized, author: post.authorID, scanned: scanned?.0)
+            }
+        }
         let stats: TextStats = text.withUTF8 { utf8 in
-            if !plan.original.isEmpty { run(plan.original, on: utf8, view: .original, author: post.authorID) }
+            if !plan.original.isEmpty { run(plan.original, on: utf8, view: .original, author: post.authorID, scanned: scanned?.1) }
             for kind in plan.detectors {
                 findings.removeAll(keepingCapacity: true)
                 Detectors.find(kind, in: utf8, into: &findings)
@@ -144,7 +154,7 @@ public final class Judge {
 
     /// Runs one view's patterns: the literal scan first, then each gated pattern whose
     /// literal occurred (from its first occurrence when matches start there), then the ungated ones.
-    private func run(_ plan: MatchPlan.ViewPlan, on subject: UnsafeBufferPointer<UInt8>, view: TextView, author: String) {
+    private func run(_ plan: MatchPlan.ViewPlan, on subject: UnsafeBufferPointer<UInt8>, view: TextView, author: String, scanned: Int? = nil) {
         if let scan = plan.literalScan {
             let clock = ContinuousClock()
             let began = profiling ? clock.now : nil
@@ -157,9 +167,15 @@ public final class Judge {
                 for i in seenLiteral.indices { seenLiteral[i] = 0 }
                 generation = 1
             }
-            scan.firstOccurrences(
-                in: subject, ownerStart: plan.ownerStart, owners: plan.owners, firstHit: &firstHit, hits: &hitPatterns,
-                seen: &seenLiteral, generation: generation, ends: &literalEnds)
+            if view == .normalized {
+                scan.firstOccurrences(
+                    in: subject, ownerStart: plan.ownerStart, owners: plan.owners, firstHit: &firstHit, hits: &hitPatterns,
+                    seen: &seenLiteral, generation: generation, ends: &literalEnds, scanned: scanned)
+            } else {
+                scan.firstOccurrences(
+                    in: subject, ownerStart: plan.ownerStart, owners: plan.owners, firstHit: &firstHit, hits: &hitPatterns,
+                    seen: &seenLiteral, generation: generation, ends: &originalEnds, scanned: scanned)
+            }
             if let began { combinedTime += clock.now - began }
             // Caseless PCRE2 matching also takes the Kelvin sign for k and the long s for s,
             // which the scan (ASCII folding) does not: such a post runs every pattern of the

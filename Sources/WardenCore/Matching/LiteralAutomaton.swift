@@ -157,6 +157,71 @@ struct LiteralAutomaton: Sendable {
         return (lower >= 0x61 && lower <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte == 0x5F
     }
 
+    /// `scan` of two texts with two automata (a post's normalised and original text) in one
+    /// loop: each step of a scan waits for its table load, so two independent scans side by
+    /// side take little longer than one.
+    static func scanPair(
+        _ a: LiteralAutomaton, _ textA: UnsafeBufferPointer<UInt8>, into endsA: inout [UInt64],
+        _ b: LiteralAutomaton, _ textB: UnsafeBufferPointer<UInt8>, into endsB: inout [UInt64]
+    ) -> (Int, Int) {
+        guard let baseA = textA.baseAddress, let baseB = textB.baseAddress, !textA.isEmpty, !textB.isEmpty else {
+            return (a.scan(textA, into: &endsA), b.scan(textB, into: &endsB))
+        }
+        let n = textA.count, m = textB.count
+        if endsA.count < n { endsA = Array(repeating: 0, count: max(n, 2 * endsA.count)) }
+        if endsB.count < m { endsB = Array(repeating: 0, count: max(m, 2 * endsB.count)) }
+        let (recipA, recipB) = (a.rowReciprocal, b.rowReciprocal)
+        return a.transitions.withUnsafeBufferPointer { tableA in
+            b.transitions.withUnsafeBufferPointer { tableB in
+                a.classOf.withUnsafeBufferPointer { classesA in
+                    b.classOf.withUnsafeBufferPointer { classesB in
+                        endsA.withUnsafeMutableBufferPointer { outA in
+                            endsB.withUnsafeMutableBufferPointer { outB in
+                                let tA = tableA.baseAddress!, tB = tableB.baseAddress!
+                                let cA = classesA.baseAddress!, cB = classesB.baseAddress!
+                                let oA = outA.baseAddress!, oB = outB.baseAddress!
+                                var foundA = 0, foundB = 0
+                                var offA: UInt32 = 0, offB: UInt32 = 0
+                                let common = min(n, m)
+                                for index in 0..<common {
+                                    let nextA = tA[Int(offA &+ UInt32(cA[Int(baseA[index])]))]
+                                    let nextB = tB[Int(offB &+ UInt32(cB[Int(baseB[index])]))]
+                                    offA = nextA & ~endsLiteral
+                                    offB = nextB & ~endsLiteral
+                                    if nextA & endsLiteral != 0 {
+                                        oA[foundA] = ((UInt64(offA) &* recipA) >> 40) << 32 | UInt64(index &+ 1)
+                                        foundA &+= 1
+                                    }
+                                    if nextB & endsLiteral != 0 {
+                                        oB[foundB] = ((UInt64(offB) &* recipB) >> 40) << 32 | UInt64(index &+ 1)
+                                        foundB &+= 1
+                                    }
+                                }
+                                for index in common..<n {
+                                    let nextA = tA[Int(offA &+ UInt32(cA[Int(baseA[index])]))]
+                                    offA = nextA & ~endsLiteral
+                                    if nextA & endsLiteral != 0 {
+                                        oA[foundA] = ((UInt64(offA) &* recipA) >> 40) << 32 | UInt64(index &+ 1)
+                                        foundA &+= 1
+                                    }
+                                }
+                                for index in common..<m {
+                                    let nextB = tB[Int(offB &+ UInt32(cB[Int(baseB[index])]))]
+                                    offB = nextB & ~endsLiteral
+                                    if nextB & endsLiteral != 0 {
+                                        oB[foundB] = ((UInt64(offB) &* recipB) >> 40) << 32 | UInt64(index &+ 1)
+                                        foundB &+= 1
+                                    }
+                                }
+                                return (foundA, foundB)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// The literals that end in `state`: indices into `outputs`.
     @inline(__always)
     func literalRange(ofState state: Int) -> Range<Int> { Int(outputStart[state])..<Int(outputStart[state &+ 1]) }
@@ -165,14 +230,15 @@ struct LiteralAutomaton: Sendable {
     ///
     /// `ownerStart`/`owners` list, per literal, the patterns that need it. `firstHit` must hold
     /// `Int.max` for every owner on entry; owners found are appended to `hits` once each. Every
-    /// literal found gets `seen[literal] = generation`. `ends` is scratch space. All in flat
+    /// literal found gets `seen[literal] = generation`. `ends` is scratch space, or holds
+    /// `scanned` results of `scanPair` already. All in flat
     /// buffers: with a closure and an array of arrays per occurrence this scan cost about
     /// 3.5 µs a post; most of it was reference counting.
     func firstOccurrences(
         in text: UnsafeBufferPointer<UInt8>, ownerStart: [Int32], owners: [Int32], firstHit: inout [Int], hits: inout [Int],
-        seen: inout [UInt32], generation: UInt32, ends: inout [UInt64]
+        seen: inout [UInt32], generation: UInt32, ends: inout [UInt64], scanned: Int? = nil
     ) {
-        let count = scan(text, into: &ends)
+        let count = scanned ?? scan(text, into: &ends)
         guard count > 0 else { return }
         lengths.withUnsafeBufferPointer { length in
             ownerStart.withUnsafeBufferPointer { ownStart in
