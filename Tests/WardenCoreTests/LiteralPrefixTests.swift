@@ -147,6 +147,27 @@ struct LiteralPrefixTests {
         #expect(found == ["check@0", "my@6", "y c@7", "my channel@6", "my@18"])
     }
 
+    @Test("scanning two texts side by side finds what scanning each alone finds")
+    func pairedScanMatchesSingleScans() {
+        let a = LiteralAutomaton(literals: ["on", "hold", "phone", "n h"].map { Array($0.utf8) }, foldASCIICase: false)
+        let b = LiteralAutomaton(literals: ["ON", "x", "hold on"].map { Array($0.lowercased().utf8) }, foldASCIICase: true)
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("onhldpex ".utf8)
+        for _ in 0..<200 {
+            let first = (0..<Int.random(in: 0...60, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
+            let second = (0..<Int.random(in: 0...60, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
+            first.withUnsafeBufferPointer { x in
+                second.withUnsafeBufferPointer { y in
+                    var (pairA, pairB, aloneA, aloneB) = ([UInt64](), [UInt64](), [UInt64](), [UInt64]())
+                    let (n, m) = LiteralAutomaton.scanPair(a, x, into: &pairA, b, y, into: &pairB)
+                    let (n1, m1) = (a.scan(x, into: &aloneA), b.scan(y, into: &aloneB))
+                    #expect(Array(pairA.prefix(n)) == Array(aloneA.prefix(n1)))
+                    #expect(Array(pairB.prefix(m)) == Array(aloneB.prefix(m1)))
+                }
+            }
+        }
+    }
+
     @Test func automatonWithoutFoldingIsExact() {
         let automaton = LiteralAutomaton(literals: [Array("straße".utf8)], foldASCIICase: false)
         var count = 0
