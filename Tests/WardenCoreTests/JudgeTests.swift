@@ -76,6 +76,19 @@ struct JudgeTests {
         #expect(decision.action == .hold)
     }
 
+    @Test(
+        "a pattern that needs \\d runs on digits of any script, and not on a post without digits",
+        arguments: [("order no 123456", true), ("order no \u{0663}\u{0664}\u{0665}\u{0666}\u{0667}\u{0668}", true), ("order no idea", false)])
+    func digitGate(text: String, matches: Bool) throws {
+        let rules = try TemporaryRules([
+            "data.yaml": "guideline: data\ntitle: Data\ntext: t\nrules:\n  - id: data.ref\n    normalize: false\n"
+                + "    patterns: ['\\border\\s+no\\s+\\d{6}']\n    action: hide\n"
+        ])
+        defer { rules.remove() }
+        let decision = Judge(ruleSet: try rules.load(runExamples: false)).judge(Post(id: "p", authorID: "u", text: text))
+        #expect((decision.action == .hide) == matches)
+    }
+
     @Test func cleanPostsAreAllowedWithNoMessage() {
         let decision = judge("Still waiting for my refund, third time asking. Please call me back.")
         #expect(decision.action == .allow)

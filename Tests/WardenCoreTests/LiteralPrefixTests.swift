@@ -58,6 +58,10 @@ struct LiteralPrefixTests {
                         // Each set has an occurrence inside the match that the scan counts,
                         // word edges included.
                         for set in [requirement.literals] + requirement.also {
+                            if set == [LiteralPrefixes.digit] {
+                                #expect(Judge.mayHaveDigit(UnsafeBufferPointer(rebasing: buffer[range])), "\(source) matched \(matched)")
+                                continue
+                            }
                             let ordered = Array(set)
                             let automaton = LiteralAutomaton(
                                 literals: ordered.map { Array($0.text.utf8) }, foldASCIICase: true,
@@ -89,6 +93,20 @@ struct LiteralPrefixTests {
         let either = try #require(LiteralPrefixes.extract("(?:red (?:apple|pear)|green kiwi)"))
         #expect(either.texts == ["apple", "pear", "green kiwi"])
         #expect(either.also.isEmpty)
+    }
+
+    @Test("\\d is a set of its own, checked by the judge, never the primary")
+    func digitRequirement() throws {
+        let reference = try #require(LiteralPrefixes.extract("\\border\\s+(?:no\\s+)?\\d{6,}"))
+        #expect(reference.texts == ["order"])
+        #expect(reference.also.contains([LiteralPrefixes.digit]))
+        // Only digits: nothing the scan can find, so the pattern runs on every post.
+        #expect(LiteralPrefixes.extract("\\d{16}") == nil)
+        // Optional digits require nothing.
+        #expect(LiteralPrefixes.extract("\\border\\s*\\d*")?.also.contains([LiteralPrefixes.digit]) == false)
+        // A branch whose best set is the digit check does not spoil the union of branches.
+        let either = try #require(LiteralPrefixes.extract("(?:ref\\s+\\d+|booking\\s+\\d+)"))
+        #expect(either.texts == ["ref", "booking"])
     }
 
     @Test(

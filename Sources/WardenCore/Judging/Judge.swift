@@ -187,10 +187,11 @@ public final class Judge {
                 return
             }
             hitPatterns.sort()
+            var hasDigit: Bool?
             for gated in hitPatterns {
                 let start = firstHit[gated]
                 firstHit[gated] = Int.max
-                guard hasFurtherLiterals(gated, plan: plan) else { continue }
+                guard hasFurtherLiterals(gated, plan: plan, subject: subject, hasDigit: &hasDigit) else { continue }
                 runPattern(plan.gated[gated], on: subject, from: plan.gatedAtStart[gated] ? start : 0, view: view, author: author)
             }
         }
@@ -211,18 +212,31 @@ public final class Judge {
 
     /// Whether every further literal set of gated pattern `gated` had a literal in this scan.
     @inline(__always)
-    private func hasFurtherLiterals(_ gated: Int, plan: MatchPlan.ViewPlan) -> Bool {
+    private func hasFurtherLiterals(_ gated: Int, plan: MatchPlan.ViewPlan, subject: UnsafeBufferPointer<UInt8>, hasDigit: inout Bool?) -> Bool {
         let first = Int(plan.patternAlsoStart[gated]), last = Int(plan.patternAlsoStart[gated + 1])
         guard first != last else { return true }
         for set in first..<last {
             var present = false
-            for k in Int(plan.alsoStart[set])..<Int(plan.alsoStart[set + 1]) where seenLiteral[Int(plan.alsoLiterals[k])] == generation {
-                present = true
-                break
+            for k in Int(plan.alsoStart[set])..<Int(plan.alsoStart[set + 1]) {
+                let literal = plan.alsoLiterals[k]
+                if literal == MatchPlan.digitLiteral {
+                    if hasDigit == nil { hasDigit = Self.mayHaveDigit(subject) }
+                    present = hasDigit!
+                } else {
+                    present = seenLiteral[Int(literal)] == generation
+                }
+                if present { break }
             }
             if !present { return false }
         }
         return true
+    }
+
+    /// Whether `\d` could match somewhere: an ASCII digit, or any non-ASCII character (under
+    /// UCP `\d` is every Unicode decimal digit; rather than decode, assume one).
+    static func mayHaveDigit(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in text where byte &- 0x30 < 10 || byte >= 0x80 { return true }
+        return false
     }
 
     /// Time spent in each rule's patterns, when `profiling` is on (`warden scan --profile`).

@@ -52,6 +52,11 @@ enum LiteralPrefixes {
         var texts: Set<String> { Set(literals.map(\.text)) }
     }
 
+    /// Stands for "some digit" (`\d`, which under UCP is any Unicode decimal digit): a set
+    /// holding only this is checked by looking for an ASCII digit or any non-ASCII byte, not
+    /// by the literal scan. Never a primary set.
+    static let digit = Literal(text: "\\d")
+
     /// At most this many extra sets are kept per pattern: each costs a check per candidate post.
     static let maxAlso = 4
 
@@ -72,11 +77,17 @@ enum LiteralPrefixes {
     /// more and is dropped, and so is a set with a one-byte literal: it is found in nearly
     /// every post, and the scan would report it at every occurrence.
     static func combine(_ clauses: [Requirement]) -> Requirement? {
-        guard let primary = clauses.first else { return nil }
-        func implies(_ a: Set<Literal>, _ b: Set<Literal>) -> Bool { a.allSatisfy { x in b.contains { x.contains($0) } } }
+        let digitOnly: Set<Literal> = [digit]
+        // A set containing the digit marker alongside real literals cannot be checked either way.
+        let usable = clauses.filter { $0.literals == digitOnly || !$0.literals.contains(digit) }
+        guard let primary = usable.first(where: { $0.literals != digitOnly }) else { return nil }
+        func implies(_ a: Set<Literal>, _ b: Set<Literal>) -> Bool {
+            if a == digitOnly || b == digitOnly { return a == b }
+            return a.allSatisfy { x in b.contains { x.contains($0) } }
+        }
         var kept: [Set<Literal>] = [primary.literals]
-        for clause in clauses.dropFirst() where kept.count <= maxAlso {
-            guard clause.literals.allSatisfy({ $0.text.utf8.count >= 2 }) else { continue }
+        for clause in usable where kept.count <= maxAlso && clause.literals != primary.literals {
+            guard clause.literals == digitOnly || clause.literals.allSatisfy({ $0.text.utf8.count >= 2 }) else { continue }
             if kept.contains(where: { implies($0, clause.literals) }) { continue }
             kept.removeAll { $0 != primary.literals && implies(clause.literals, $0) }
             kept.append(clause.literals)
@@ -87,6 +98,7 @@ enum LiteralPrefixes {
     /// Ranks a literal set: its weakest literal (length, plus one for each edge that must be a
     /// word's edge; longer is rarer), then fewer literals.
     static func score(_ literals: Set<Literal>) -> (Int, Int) {
+        if literals.contains(digit) { return (-1, 0) }  // the digit check ranks last
         let weakest = literals.map { $0.text.unicodeScalars.count + ($0.wordStart ? 1 : 0) + ($0.wordEnd ? 1 : 0) }.min() ?? 0
         return (min(weakest, 6), -literals.count)
     }
@@ -436,6 +448,12 @@ enum LiteralPrefixes {
                             runAtStart = false
                         } else {
                             consumedOpaque()
+                            if letter == "d" && !allowsZero {
+                                // \d: some digit, in any script (UCP). Not a literal the scan
+                                // can find, but a set of its own the judge checks directly.
+                                consider(Clause(pieces: [Piece(literal: LiteralPrefixes.digit, openEnd: false)], atStart: false))
+                                waiting.removeAll()
+                            }
                         }
                         continue
                     }

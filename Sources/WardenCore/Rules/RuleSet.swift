@@ -105,6 +105,9 @@ struct MatchPlan: Sendable {
     /// Rules with conditions and no matchers: judged on every post.
     var conditionOnlyRules: [Int] = []
 
+    /// The literal number that stands for "the text has a digit" in `alsoLiterals`.
+    static let digitLiteral = Int32.max
+
     /// WARDEN_PLAN=ungated runs every pattern on every post: for measuring the gate against it.
     static let ungatedOnly = ProcessInfo.processInfo.environment["WARDEN_PLAN"] == "ungated"
 
@@ -149,7 +152,7 @@ struct MatchPlan: Sendable {
         if usable(requirement.literals) {
             return LiteralPrefixes.Requirement(literals: requirement.literals, atStart: requirement.atStart, also: requirement.also.filter(usable))
         }
-        guard let promoted = requirement.also.firstIndex(where: usable) else { return nil }
+        guard let promoted = requirement.also.firstIndex(where: { usable($0) && !$0.contains(LiteralPrefixes.digit) }) else { return nil }
         let also = requirement.also[(promoted + 1)...].filter(usable)
         return LiteralPrefixes.Requirement(literals: requirement.also[promoted], atStart: false, also: Array(also))
     }
@@ -163,8 +166,10 @@ struct MatchPlan: Sendable {
             all.formUnion(requirement.literals)
             for clause in requirement.also { all.formUnion(clause) }
         }
+        all.remove(LiteralPrefixes.digit)  // checked by the judge, not scanned for
         let ordered = all.sorted()
-        let number = Dictionary(uniqueKeysWithValues: ordered.enumerated().map { ($1, Int32($0)) })
+        var number = Dictionary(uniqueKeysWithValues: ordered.enumerated().map { ($1, Int32($0)) })
+        number[LiteralPrefixes.digit] = MatchPlan.digitLiteral
         var owners = Array(repeating: [Int32](), count: ordered.count)
         for (gated, requirement) in requirements.enumerated() {
             for literal in requirement.literals { owners[Int(number[literal]!)].append(Int32(gated)) }
