@@ -4,16 +4,28 @@ import Glibc
 import Logging
 
 /// Makes batches of decisions durable, in an order that keeps the DESIGN.md invariant
-/// true after a crash at any instant:
+/// true after a crash at any instant, with one flush per batch:
 ///
 /// 1. ledger transaction (strikes, history, escalations);
 /// 2. decisions.jsonl lines appended;
-/// 3. action files and failed/*.error written to dot-named temporaries;
-/// 4. one `syncfs` flushes all of it (fallback: one fsync per file);
-/// 5. temporaries renamed to their final names, outbox/ and failed/ fsynced;
-/// 6. finished posts renamed from processing/ into done/ (or failed/), directories fsynced.
+/// 3. action files and failed/*.error written to dot-named temporaries (by the workers);
+/// 4. one `syncfs` flushes all of it, and also the previous batch's renames of step 5
+///    (fallback without syncfs: one fsync per file, and of outbox/ and failed/);
+/// 5. the previous batch's posts are handed to the finishing thread, which renames them
+///    from processing/ into done/ (or failed/): their action files are now durable;
+/// 6. this batch's temporaries are renamed to their final names, not flushed: the next
+///    batch's `syncfs` (step 4) does that, or, if no batch follows within a few
+///    milliseconds, an fsync of outbox/ and failed/.
 ///
-/// A crash before 6 leaves the post in processing/: it is judged again at start-up, its
+/// The moves into done/ are never flushed on their own while batches keep coming: every
+/// later `syncfs` covers them. If one is lost to a power cut, the post is still in
+/// processing/ and is judged again at start-up, which is idempotent (ledger rows undone
+/// first, the same action file replaced by rename). When the daemon goes idle the finishing
+/// thread fsyncs done/ once, so an idle daemon leaves nothing to judge again.
+/// Per batch that is one journal commit instead of three (syncfs, fsync(outbox/),
+/// fsync(done/)); see docs/DAEMON.md, Benchmark.
+///
+/// A crash before step 5 leaves the post in processing/: it is judged again at start-up, its
 /// ledger rows undone first, and its action file replaced by rename (never duplicated).
 /// A failing step (disk full) is retried from that step with back-off; nothing is dropped.
 final class Committer: @unchecked Sendable {
@@ -56,13 +68,15 @@ final class Committer: @unchecked Sendable {
     private var lastPardonID: Int64 = 0
     private var lastDataVersion: Int64 = -1
     private var lastPardonCheck: UInt64 = 0
+    /// The outcome sequence up to which the ledger is committed (see `AuthorArchive`).
+    let ledgerCommitted: Locked<UInt64>
     /// Updated on every loop turn: the watchdog only pets systemd while this moves.
     let heartbeat: Locked<UInt64>
     /// Totals for STATUS= lines and tests.
     let totals = Locked<(judged: Int, acted: Int, failed: Int)>((0, 0, 0))
 
     init(spool: Spool, ledger: Ledger, log: DecisionLog, outcomes: OutcomeQueue, metrics: DaemonMetrics,
-         logger: Logger, configuration: DaemonConfiguration, heartbeat: Locked<UInt64>,
+         logger: Logger, configuration: DaemonConfiguration, heartbeat: Locked<UInt64>, ledgerCommitted: Locked<UInt64>,
          strikeWindow: @escaping @Sendable () -> TimeInterval,
          historyWindow: @escaping @Sendable () -> TimeInterval,
          onPardons: @escaping @Sendable ([Pardon]) -> Void,
@@ -82,6 +96,7 @@ final class Committer: @unchecked Sendable {
         self.afterBatch = afterBatch
         self.onTick = onTick
         self.heartbeat = heartbeat
+        self.ledgerCommitted = ledgerCommitted
         self.onFinished = onFinished
         lastPardonID = try ledger.lastPardonID()
         lastDataVersion = try ledger.dataVersion()
@@ -102,9 +117,20 @@ final class Committer: @unchecked Sendable {
             finished.wait()
         }
         var lastPrune = POSIX.monotonicNanoseconds()
-        while let batch = outcomes.takeBatch(max: configuration.maxBatch, timeout: 0.5) {
+        // A batch whose action files are renamed into outbox/ but not yet flushed (step 6):
+        // the next batch's syncfs flushes them; if none comes within 3 ms, a directory fsync.
+        var unflushed: Finishing?
+        defer {
+            if let pending = unflushed { flushAndHand(pending) }
+        }
+        while let (batch, through) = outcomes.takeBatch(max: configuration.maxBatch, timeout: unflushed == nil ? 0.5 : 0.003) {
             heartbeat.withLock { $0 = POSIX.monotonicNanoseconds() }
-            if !batch.isEmpty { commit(batch) }
+            if !batch.isEmpty {
+                commit(batch, through: through, previous: &unflushed)
+            } else if let pending = unflushed {
+                unflushed = nil
+                flushAndHand(pending)
+            }
             let now = POSIX.monotonicNanoseconds()
             if now - lastPardonCheck > 500_000_000 {
                 lastPardonCheck = now
@@ -132,7 +158,7 @@ final class Committer: @unchecked Sendable {
         var failures: [String] = []
     }
 
-    private func commit(_ outcomes: [Outcome]) {
+    private func commit(_ outcomes: [Outcome], through sequence: UInt64, previous: inout Finishing?) {
         let started = POSIX.monotonicNanoseconds()
         var batch = Batch()
         var released = 0
@@ -178,11 +204,15 @@ final class Committer: @unchecked Sendable {
             }
         }
         var step = 0
-        retrying { try perform(&batch, from: &step) }
-        // The last step (into done/) runs on the finishing thread, overlapping the next
-        // batch's ledger write and sync: the two journal commits per batch then cost the
-        // latency of one. FIFO, so done/ only ever holds a prefix of what was committed.
-        finishing.push(Finishing(batch: batch, released: released, started: started))
+        retrying { try perform(&batch, from: &step, through: sequence, afterSync: {
+            // This batch's syncfs made the previous batch's renames durable: its posts may
+            // move into done/. FIFO, so done/ only ever holds a prefix of what was committed.
+            if let done = previous {
+                previous = nil
+                finishing.push(done)
+            }
+        }) }
+        previous = Finishing(batch: batch, released: released, started: started)
     }
 
     private struct Finishing: @unchecked Sendable {
@@ -193,15 +223,52 @@ final class Committer: @unchecked Sendable {
 
     private let finishing = BlockingQueue<Finishing>()
 
+    /// Flushes one batch's renames into outbox/ and failed/ with directory fsyncs (no batch
+    /// followed to do it with its syncfs), then hands its posts to the finishing thread.
+    private func flushAndHand(_ item: Finishing) {
+        if configuration.durable {
+            let batch = item.batch
+            retrying {
+                if !batch.actionFiles.isEmpty || !batch.staleActionFiles.isEmpty { try POSIX.fsync(spool.outbox, what: spool.layout.outbox) }
+                if !batch.failedFiles.isEmpty { try POSIX.fsync(spool.failed, what: spool.layout.failed) }
+            }
+        }
+        finishing.push(item)
+    }
+
+    /// How many `syncfs` calls the committer has started and finished: a move into done/
+    /// is durable once a syncfs that started after it has finished.
+    private let syncs = Locked<(started: UInt64, finished: UInt64)>((0, 0))
+
     /// Runs on its own thread until the committer closes the hand-over queue.
     private func finish() {
-        while let item = finishing.take() {
-            let batch = item.batch
-            retrying { try moveFinished(batch) }
-            account(batch)
-            if !batch.judged.isEmpty { afterBatch(batch.judged) }
-            metrics.commitLatency.recordNanoseconds(Int64(POSIX.monotonicNanoseconds() - item.started))
-            onFinished(item.released, batch.finishedFiles.count + batch.failedFiles.filter(\.moveFromProcessing).count)
+        // Moves into done/ (and failed/) not yet known to be durable: the sync count that
+        // covers them, and which directories to fsync if no syncfs comes.
+        var uncovered: (needs: UInt64, done: Bool, failed: Bool)?
+        while true {
+            let next = finishing.take(timeout: uncovered == nil ? nil : 0.05)
+            if case .item(let item) = next {
+                let batch = item.batch
+                retrying { try moveFinished(batch) }
+                let needs = syncs.withLock { $0.started } + 1
+                let movedFailed = batch.failedFiles.contains(where: \.moveFromProcessing)
+                uncovered = (needs, (uncovered?.done ?? false) || !batch.finishedFiles.isEmpty, (uncovered?.failed ?? false) || movedFailed)
+                account(batch)
+                if !batch.judged.isEmpty { afterBatch(batch.judged) }
+                metrics.commitLatency.recordNanoseconds(Int64(POSIX.monotonicNanoseconds() - item.started))
+                onFinished(item.released, batch.finishedFiles.count + batch.failedFiles.filter(\.moveFromProcessing).count)
+                continue
+            }
+            // Idle for 50 ms, or closing: unless a later syncfs already covered the moves,
+            // fsync the directories once, so an idle daemon leaves nothing to judge again.
+            if let pending = uncovered, configuration.durable, syncs.withLock({ $0.finished }) < pending.needs {
+                retrying {
+                    if pending.done { try POSIX.fsync(spool.done, what: spool.layout.done) }
+                    if pending.failed { try POSIX.fsync(spool.failed, what: spool.layout.failed) }
+                }
+            }
+            uncovered = nil
+            if case .closed = next { return }
         }
     }
 
@@ -264,7 +331,7 @@ final class Committer: @unchecked Sendable {
     private var lastMovedFileID = 0
 
     /// The steps, resumable: `step` records how far a failed attempt got.
-    private func perform(_ batch: inout Batch, from step: inout Int) throws {
+    private func perform(_ batch: inout Batch, from step: inout Int, through sequence: UInt64, afterSync: () -> Void) throws {
         var marks: [UInt64] = [POSIX.monotonicNanoseconds()]
         defer {
             if logger.logLevel <= .trace {
@@ -276,6 +343,8 @@ final class Committer: @unchecked Sendable {
         }
         if step == 0 {
             try ledger.commit(batch.operations)
+            // Authors whose changes are all in this batch or earlier may now leave memory.
+            ledgerCommitted.withLock { $0 = max($0, sequence) }
             step = 1
         }
         marks.append(POSIX.monotonicNanoseconds())
@@ -301,6 +370,7 @@ final class Committer: @unchecked Sendable {
         marks.append(POSIX.monotonicNanoseconds())
         if step == 3 {
             if configuration.durable {
+                syncs.withLock { $0.started += 1 }
                 if try !Durability.syncFilesystem(of: spool.outbox, what: spool.layout.root) {
                     for file in batch.actionFiles {
                         try POSIX.fsyncFile(dir: spool.outbox, name: file.temporary, what: "outbox/\(file.temporary)")
@@ -309,8 +379,14 @@ final class Committer: @unchecked Sendable {
                         try POSIX.fsyncFile(dir: spool.failed, name: ".\(file.name).error.tmp", what: "failed/.\(file.name).error.tmp")
                     }
                     try log.sync()
+                    // What syncfs would have covered: the previous batch's renames and moves.
+                    try POSIX.fsync(spool.outbox, what: spool.layout.outbox)
+                    try POSIX.fsync(spool.failed, what: spool.layout.failed)
+                    try POSIX.fsync(spool.done, what: spool.layout.done)
                 }
+                syncs.withLock { $0.finished = $0.started }
             }
+            afterSync()
             step = 4
         }
         marks.append(POSIX.monotonicNanoseconds())
@@ -328,10 +404,8 @@ final class Committer: @unchecked Sendable {
                     try POSIX.rename(spool.failed, ".\(file.name).tmp", spool.failed, file.name, what: "failed/\(file.name)")
                 }
             }
-            if configuration.durable {
-                if !batch.actionFiles.isEmpty || !batch.staleActionFiles.isEmpty { try POSIX.fsync(spool.outbox, what: spool.layout.outbox) }
-                if !batch.failedFiles.isEmpty { try POSIX.fsync(spool.failed, what: spool.layout.failed) }
-            }
+            // Not flushed here: the next batch's syncfs does it, before these posts move
+            // into done/ (or `flushAndHand`, if no batch follows).
             step = 5
         }
     }
@@ -345,12 +419,9 @@ final class Committer: @unchecked Sendable {
             for name in batch.finishedFiles {
                 try moveOut(name, to: spool.done, label: "done/")
             }
-            if configuration.durable {
-                if !batch.finishedFiles.isEmpty { try POSIX.fsync(spool.done, what: spool.layout.done) }
-                if batch.failedFiles.contains(where: \.moveFromProcessing) { try POSIX.fsync(spool.failed, what: spool.layout.failed) }
-                // No fsync of processing/: a rename is one journal transaction on ext4 and
-                // XFS, made durable by the fsync of the directory it went into.
-            }
+            // Not flushed here (see the type's comment): a later syncfs, or the finishing
+            // thread when idle. No fsync of processing/ either: a rename is one journal
+            // transaction on ext4 and XFS, made durable with the directory it went into.
         }
     }
 

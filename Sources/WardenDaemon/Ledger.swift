@@ -141,6 +141,36 @@ public final class Ledger: Sendable {
         }
     }
 
+    /// One author's past as the judge needs it, for an author not in memory: the newest
+    /// `maxPosts` posts newer than `postsSince`, every strike (the ledger keeps only those
+    /// within the strike window), and standing escalations. Nil if the ledger has nothing.
+    /// Three indexed lookups (`*_by_author`), a few tens of microseconds.
+    func author(_ author: String, postsSince: Date, maxPosts: Int) throws -> AuthorRecord? {
+        try pool.read { db in
+            var record = AuthorRecord()
+            let posts = try db.cachedStatement(sql: "SELECT post_id, at, digest FROM posts WHERE author = ? AND at >= ? ORDER BY at DESC LIMIT ?")
+            let rows = try Row.fetchCursor(posts, arguments: [author, postsSince.timeIntervalSince1970, maxPosts])
+            while let row = try rows.next() {
+                let digest: Int64 = row["digest"]
+                record.posts.append(PostTrace(postID: row["post_id"], at: Date(timeIntervalSince1970: row["at"]),
+                                              textDigest: UInt64(bitPattern: digest)))
+            }
+            record.posts.reverse()
+            let strikes = try db.cachedStatement(sql: "SELECT post_id, guideline, at FROM strikes WHERE author = ? ORDER BY at")
+            let strikeRows = try Row.fetchCursor(strikes, arguments: [author])
+            while let row = try strikeRows.next() {
+                record.strikes.append(Strike(postID: row["post_id"], guideline: row["guideline"], at: Date(timeIntervalSince1970: row["at"])))
+            }
+            let escalations = try db.cachedStatement(sql: "SELECT post_id, action, at FROM escalations WHERE author = ? ORDER BY at")
+            let escalationRows = try Row.fetchCursor(escalations, arguments: [author])
+            while let row = try escalationRows.next() {
+                guard let action = Action(rawValue: row["action"]) else { continue }
+                record.escalations.append(EscalationRecord(postID: row["post_id"], action: action, at: Date(timeIntervalSince1970: row["at"])))
+            }
+            return record.isEmpty ? nil : record
+        }
+    }
+
     /// Undoes what the given posts wrote, before they are judged again at start-up.
     ///
     /// Posts left in processing/ after a crash may have had their batch committed to the
