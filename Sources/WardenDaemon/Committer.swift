@@ -17,8 +17,8 @@ import Logging
 ///    batch's `syncfs` (step 4) does that, or, if no batch follows within a few
 ///    milliseconds, an fsync of outbox/ and failed/.
 ///
-/// The moves into done/ are never flushed on their own while batches keep coming: every
-/// later `syncfs` covers them. If one is lost to a power cut, the post is still in
+/// The moves into done/ are never flushed on their own while batches keep coming: the
+/// next `syncfs` covers them (it waits for the finishing thread to have made them). If one is lost to a power cut, the post is still in
 /// processing/ and is judged again at start-up, which is idempotent (ledger rows undone
 /// first, the same action file replaced by rename). When the daemon goes idle the finishing
 /// thread fsyncs done/ once, so an idle daemon leaves nothing to judge again.
@@ -209,7 +209,7 @@ final class Committer: @unchecked Sendable {
             // move into done/. FIFO, so done/ only ever holds a prefix of what was committed.
             if let done = previous {
                 previous = nil
-                finishing.push(done)
+                hand(done)
             }
         }) }
         previous = Finishing(batch: batch, released: released, started: started)
@@ -233,7 +233,29 @@ final class Committer: @unchecked Sendable {
                 if !batch.failedFiles.isEmpty { try POSIX.fsync(spool.failed, what: spool.layout.failed) }
             }
         }
+        hand(item)
+    }
+
+    /// Batches handed to the finishing thread, and how many it has moved into done/.
+    private let handOver = NSCondition()
+    private var handed = 0
+    private var moved = 0
+
+    private func hand(_ item: Finishing) {
+        handOver.lock()
+        handed += 1
+        handOver.unlock()
         finishing.push(item)
+    }
+
+    /// Waits until every batch handed over is moved into done/, so that the coming syncfs
+    /// covers those moves before the next batch's posts are handed over: done/ then only
+    /// ever holds a prefix of what was claimed, also after a power cut (recovery relies on
+    /// it; see `finish(_:into:)`), without relying on the filesystem's journal order.
+    private func waitForFinisher() {
+        handOver.lock()
+        while moved < handed { handOver.wait() }
+        handOver.unlock()
     }
 
     /// How many `syncfs` calls the committer has started and finished: a move into done/
@@ -253,6 +275,10 @@ final class Committer: @unchecked Sendable {
                 let needs = syncs.withLock { $0.started } + 1
                 let movedFailed = batch.failedFiles.contains(where: \.moveFromProcessing)
                 uncovered = (needs, (uncovered?.done ?? false) || !batch.finishedFiles.isEmpty, (uncovered?.failed ?? false) || movedFailed)
+                handOver.lock()
+                moved += 1
+                handOver.broadcast()
+                handOver.unlock()
                 account(batch)
                 if !batch.judged.isEmpty { afterBatch(batch.judged) }
                 metrics.commitLatency.recordNanoseconds(Int64(POSIX.monotonicNanoseconds() - item.started))
@@ -370,6 +396,7 @@ final class Committer: @unchecked Sendable {
         marks.append(POSIX.monotonicNanoseconds())
         if step == 3 {
             if configuration.durable {
+                waitForFinisher()
                 syncs.withLock { $0.started += 1 }
                 if try !Durability.syncFilesystem(of: spool.outbox, what: spool.layout.root) {
                     for file in batch.actionFiles {
