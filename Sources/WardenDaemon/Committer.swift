@@ -9,18 +9,22 @@ import Logging
 /// 1. ledger transaction (strikes, history, escalations);
 /// 2. decisions.jsonl lines appended;
 /// 3. action files and failed/*.error written to dot-named temporaries (by the workers);
-/// 4. one `syncfs` flushes all of it, and also the previous batch's renames of step 5
-///    (fallback without syncfs: one fsync per file, and of outbox/ and failed/);
+/// 4. one `syncfs` flushes all of it, and also the previous batch's renames of step 6
+///    and moves of step 5 (fallback without syncfs: one fsync per file and directory);
 /// 5. the previous batch's posts are handed to the finishing thread, which renames them
 ///    from processing/ into done/ (or failed/): their action files are now durable;
 /// 6. this batch's temporaries are renamed to their final names, not flushed: the next
 ///    batch's `syncfs` (step 4) does that, or, if no batch follows within a few
 ///    milliseconds, an fsync of outbox/ and failed/.
 ///
+/// Steps 1–3 run on the committer thread, 4 and 6 on the sync stage's, 5 on the finishing
+/// thread's, so that consecutive batches overlap.
+///
 /// The moves into done/ are never flushed on their own while batches keep coming: the
-/// next `syncfs` covers them (it waits for the finishing thread to have made them). If one is lost to a power cut, the post is still in
-/// processing/ and is judged again at start-up, which is idempotent (ledger rows undone
-/// first, the same action file replaced by rename). When the daemon goes idle the finishing
+/// next `syncfs` covers them (it waits for the finishing thread to have made them). If one
+/// is lost to a power cut, the post is still in processing/ and is judged again at
+/// start-up, which is idempotent (ledger rows undone first, the same action file replaced
+/// by rename). When the daemon goes idle the finishing
 /// thread fsyncs done/ once, so an idle daemon leaves nothing to judge again.
 /// Per batch that is one journal commit instead of three (syncfs, fsync(outbox/),
 /// fsync(done/)); see docs/DAEMON.md, Benchmark.
