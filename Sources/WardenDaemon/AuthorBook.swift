@@ -137,15 +137,19 @@ final class AuthorBook {
     /// is not in memory, forgets posts older than `historyWindow` before `at` (in memory and
     /// when read back alike, so both give the same answers), and drops the least recently
     /// active authors beyond the capacity.
-    func lookUp(author: String, at: Date, historyWindow: TimeInterval) throws {
+    /// Returns whether the author was read from the ledger.
+    @discardableResult
+    func lookUp(author: String, at: Date, historyWindow: TimeInterval) throws -> Bool {
         let oldest = at.addingTimeInterval(-historyWindow)
         var record: AuthorRecord
+        var readBack = false
         if let known = authors[author] {
             record = known
         } else if let archive {
             record = try archive.ledger.author(author, postsSince: oldest,
                                                 maxPosts: historyWindow > 0 ? AuthorRecord.maxPostTraces : 0) ?? AuthorRecord()
             archiveReads += 1
+            readBack = true
         } else {
             record = AuthorRecord()
         }
@@ -161,6 +165,7 @@ final class AuthorBook {
         entries += record.entryCount - before
         authors[author] = record
         evict(keeping: author)
+        return readBack
     }
 
     /// Whether `post` is an edit of a post still remembered (its id was seen before).

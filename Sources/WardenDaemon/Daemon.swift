@@ -440,7 +440,7 @@ public final class Daemon: @unchecked Sendable {
         var attempt = 0
         while true {
             do {
-                try book.lookUp(author: author, at: at, historyWindow: historyWindow)
+                if try book.lookUp(author: author, at: at, historyWindow: historyWindow) { metrics.authorReads.increment() }
                 return
             } catch {
                 attempt += 1
