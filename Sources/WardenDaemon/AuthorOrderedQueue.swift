@@ -102,6 +102,9 @@ struct RingBuffer<Element> {
 
     var isEmpty: Bool { count == 0 }
 
+    /// The element `popFirst` would return, left in place.
+    var first: Element? { count > 0 ? storage[head] : nil }
+
     mutating func append(_ element: Element) {
         if count == storage.count {
             var grown: [Element?] = Array(repeating: nil, count: Swift.max(16, storage.count * 2))

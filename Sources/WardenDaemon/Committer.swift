@@ -4,16 +4,32 @@ import Glibc
 import Logging
 
 /// Makes batches of decisions durable, in an order that keeps the DESIGN.md invariant
-/// true after a crash at any instant:
+/// true after a crash at any instant, with one flush per batch:
 ///
 /// 1. ledger transaction (strikes, history, escalations);
 /// 2. decisions.jsonl lines appended;
-/// 3. action files and failed/*.error written to dot-named temporaries;
-/// 4. one `syncfs` flushes all of it (fallback: one fsync per file);
-/// 5. temporaries renamed to their final names, outbox/ and failed/ fsynced;
-/// 6. finished posts renamed from processing/ into done/ (or failed/), directories fsynced.
+/// 3. action files and failed/*.error written to dot-named temporaries (by the workers);
+/// 4. one `syncfs` flushes all of it, and also the previous batch's renames of step 6
+///    and moves of step 5 (fallback without syncfs: one fsync per file and directory);
+/// 5. the previous batch's posts are handed to the finishing thread, which renames them
+///    from processing/ into done/ (or failed/): their action files are now durable;
+/// 6. this batch's temporaries are renamed to their final names, not flushed: the next
+///    batch's `syncfs` (step 4) does that, or, if no batch follows within a few
+///    milliseconds, an fsync of outbox/ and failed/.
 ///
-/// A crash before 6 leaves the post in processing/: it is judged again at start-up, its
+/// Steps 1–3 run on the committer thread, 4 and 6 on the sync stage's, 5 on the finishing
+/// thread's, so that consecutive batches overlap.
+///
+/// The moves into done/ are never flushed on their own while batches keep coming: the
+/// next `syncfs` covers them (it waits for the finishing thread to have made them). If one
+/// is lost to a power cut, the post is still in processing/ and is judged again at
+/// start-up, which is idempotent (ledger rows undone first, the same action file replaced
+/// by rename). When the daemon goes idle the finishing
+/// thread fsyncs done/ once, so an idle daemon leaves nothing to judge again.
+/// Per batch that is one journal commit instead of three (syncfs, fsync(outbox/),
+/// fsync(done/)); see docs/DAEMON.md, Benchmark.
+///
+/// A crash before step 5 leaves the post in processing/: it is judged again at start-up, its
 /// ledger rows undone first, and its action file replaced by rename (never duplicated).
 /// A failing step (disk full) is retried from that step with back-off; nothing is dropped.
 final class Committer: @unchecked Sendable {
@@ -56,13 +72,15 @@ final class Committer: @unchecked Sendable {
     private var lastPardonID: Int64 = 0
     private var lastDataVersion: Int64 = -1
     private var lastPardonCheck: UInt64 = 0
+    /// The outcome sequence up to which the ledger is committed (see `AuthorArchive`).
+    let ledgerCommitted: Locked<UInt64>
     /// Updated on every loop turn: the watchdog only pets systemd while this moves.
     let heartbeat: Locked<UInt64>
     /// Totals for STATUS= lines and tests.
     let totals = Locked<(judged: Int, acted: Int, failed: Int)>((0, 0, 0))
 
     init(spool: Spool, ledger: Ledger, log: DecisionLog, outcomes: OutcomeQueue, metrics: DaemonMetrics,
-         logger: Logger, configuration: DaemonConfiguration, heartbeat: Locked<UInt64>,
+         logger: Logger, configuration: DaemonConfiguration, heartbeat: Locked<UInt64>, ledgerCommitted: Locked<UInt64>,
          strikeWindow: @escaping @Sendable () -> TimeInterval,
          historyWindow: @escaping @Sendable () -> TimeInterval,
          onPardons: @escaping @Sendable ([Pardon]) -> Void,
@@ -82,12 +100,19 @@ final class Committer: @unchecked Sendable {
         self.afterBatch = afterBatch
         self.onTick = onTick
         self.heartbeat = heartbeat
+        self.ledgerCommitted = ledgerCommitted
         self.onFinished = onFinished
         lastPardonID = try ledger.lastPardonID()
         lastDataVersion = try ledger.dataVersion()
     }
 
     /// Runs until the outcome queue is closed and drained.
+    ///
+    /// Three threads, each batch passing through them in order: this one (ledger and
+    /// decisions.jsonl), the sync stage (`syncfs`, renames into outbox/) and the finishing
+    /// thread (moves into done/). The next batch's ledger write overlaps this batch's
+    /// `syncfs`: in a burst on ext4 the flush was ~75% of a batch's time and the ledger ~20%
+    /// (trace step times, docs/DAEMON.md), and they were paid one after the other.
     func run() {
         let finished = DispatchSemaphore(value: 0)
         let finisher = Thread { [self] in
@@ -97,14 +122,37 @@ final class Committer: @unchecked Sendable {
         }
         finisher.name = "warden-finish"
         finisher.start()
-        defer {
+        let synced = DispatchSemaphore(value: 0)
+        let syncer = Thread { [self] in
+            POSIX.nameCurrentThread("warden-sync")
+            syncLoop()
             finishing.close()
+            synced.signal()
+        }
+        syncer.name = "warden-sync"
+        syncer.start()
+        defer {
+            syncStage.close()
+            synced.wait()
             finished.wait()
         }
         var lastPrune = POSIX.monotonicNanoseconds()
-        while let batch = outcomes.takeBatch(max: configuration.maxBatch, timeout: 0.5) {
+        while true {
+            // Take the next batch only once the sync stage has taken the previous one: then
+            // it holds what arrived during a whole sync, and the ledger and the flush (both
+            // costing per batch: SQLite writes each touched page once per transaction) are
+            // paid once for many posts in a burst, while a lone post still goes at once.
+            syncSlot.wait()
+            guard let (batch, through) = outcomes.takeBatch(max: configuration.maxBatch, timeout: 0.5) else {
+                syncSlot.signal()
+                break
+            }
             heartbeat.withLock { $0 = POSIX.monotonicNanoseconds() }
-            if !batch.isEmpty { commit(batch) }
+            if batch.isEmpty {
+                syncSlot.signal()
+            } else {
+                commit(batch, through: through)
+            }
             let now = POSIX.monotonicNanoseconds()
             if now - lastPardonCheck > 500_000_000 {
                 lastPardonCheck = now
@@ -114,6 +162,52 @@ final class Committer: @unchecked Sendable {
             if now - lastPrune > 600_000_000_000 {
                 lastPrune = now
                 prune()
+            }
+        }
+    }
+
+    /// A batch written to the ledger and decisions.jsonl, on its way to the sync stage.
+    private struct Prepared: @unchecked Sendable {
+        var batch: Batch
+        var released: Int
+        var started: UInt64
+        var step: Int
+    }
+
+    private let syncStage = BlockingQueue<Prepared>()
+    /// Taken by the committer before it takes a batch from the outcome queue, given back
+    /// when the sync stage takes that batch: one batch is prepared while another syncs.
+    private let syncSlot = DispatchSemaphore(value: 1)
+
+    /// The sync stage: steps 3–4 of each batch, in order, and the flush of the last batch's
+    /// renames when no batch follows within 3 ms.
+    private func syncLoop() {
+        // A batch whose action files are renamed into outbox/ but not yet flushed (step 6
+        // of the type's comment): the next batch's syncfs flushes them, else a directory fsync.
+        var unflushed: Finishing?
+        while true {
+            switch syncStage.take(timeout: unflushed == nil ? nil : 0.003) {
+            case .item(var prepared):
+                syncSlot.signal()
+                var step = prepared.step
+                retrying { try perform(&prepared.batch, from: &step, through: 0, stopBefore: 5, afterSync: {
+                    // This batch's syncfs made the previous batch's renames durable: its posts
+                    // may move into done/. FIFO, so done/ only ever holds a prefix of what was
+                    // committed.
+                    if let done = unflushed {
+                        unflushed = nil
+                        hand(done)
+                    }
+                }) }
+                unflushed = Finishing(batch: prepared.batch, released: prepared.released, started: prepared.started)
+            case .timedOut:
+                if let pending = unflushed {
+                    unflushed = nil
+                    flushAndHand(pending)
+                }
+            case .closed:
+                if let pending = unflushed { flushAndHand(pending) }
+                return
             }
         }
     }
@@ -132,7 +226,7 @@ final class Committer: @unchecked Sendable {
         var failures: [String] = []
     }
 
-    private func commit(_ outcomes: [Outcome]) {
+    private func commit(_ outcomes: [Outcome], through sequence: UInt64) {
         let started = POSIX.monotonicNanoseconds()
         var batch = Batch()
         var released = 0
@@ -178,11 +272,8 @@ final class Committer: @unchecked Sendable {
             }
         }
         var step = 0
-        retrying { try perform(&batch, from: &step) }
-        // The last step (into done/) runs on the finishing thread, overlapping the next
-        // batch's ledger write and sync: the two journal commits per batch then cost the
-        // latency of one. FIFO, so done/ only ever holds a prefix of what was committed.
-        finishing.push(Finishing(batch: batch, released: released, started: started))
+        retrying { try perform(&batch, from: &step, through: sequence, stopBefore: 3, afterSync: {}) }
+        syncStage.push(Prepared(batch: batch, released: released, started: started, step: step))
     }
 
     private struct Finishing: @unchecked Sendable {
@@ -193,15 +284,78 @@ final class Committer: @unchecked Sendable {
 
     private let finishing = BlockingQueue<Finishing>()
 
+    /// Flushes one batch's renames into outbox/ and failed/ with directory fsyncs (no batch
+    /// followed to do it with its syncfs), then hands its posts to the finishing thread.
+    private func flushAndHand(_ item: Finishing) {
+        if configuration.durable {
+            let batch = item.batch
+            retrying {
+                if !batch.actionFiles.isEmpty || !batch.staleActionFiles.isEmpty { try POSIX.fsync(spool.outbox, what: spool.layout.outbox) }
+                if !batch.failedFiles.isEmpty { try POSIX.fsync(spool.failed, what: spool.layout.failed) }
+            }
+        }
+        hand(item)
+    }
+
+    /// Batches handed to the finishing thread, and how many it has moved into done/.
+    private let handOver = NSCondition()
+    private var handed = 0
+    private var moved = 0
+
+    private func hand(_ item: Finishing) {
+        handOver.lock()
+        handed += 1
+        handOver.unlock()
+        finishing.push(item)
+    }
+
+    /// Waits until every batch handed over is moved into done/, so that the coming syncfs
+    /// covers those moves before the next batch's posts are handed over: done/ then only
+    /// ever holds a prefix of what was claimed, also after a power cut (recovery relies on
+    /// it; see `finish(_:into:)`), without relying on the filesystem's journal order.
+    private func waitForFinisher() {
+        handOver.lock()
+        while moved < handed { handOver.wait() }
+        handOver.unlock()
+    }
+
+    /// How many `syncfs` calls the committer has started and finished: a move into done/
+    /// is durable once a syncfs that started after it has finished.
+    private let syncs = Locked<(started: UInt64, finished: UInt64)>((0, 0))
+
     /// Runs on its own thread until the committer closes the hand-over queue.
     private func finish() {
-        while let item = finishing.take() {
-            let batch = item.batch
-            retrying { try moveFinished(batch) }
-            account(batch)
-            if !batch.judged.isEmpty { afterBatch(batch.judged) }
-            metrics.commitLatency.recordNanoseconds(Int64(POSIX.monotonicNanoseconds() - item.started))
-            onFinished(item.released, batch.finishedFiles.count + batch.failedFiles.filter(\.moveFromProcessing).count)
+        // Moves into done/ (and failed/) not yet known to be durable: the sync count that
+        // covers them, and which directories to fsync if no syncfs comes.
+        var uncovered: (needs: UInt64, done: Bool, failed: Bool)?
+        while true {
+            let next = finishing.take(timeout: uncovered == nil ? nil : 0.05)
+            if case .item(let item) = next {
+                let batch = item.batch
+                retrying { try moveFinished(batch) }
+                let needs = syncs.withLock { $0.started } + 1
+                let movedFailed = batch.failedFiles.contains(where: \.moveFromProcessing)
+                uncovered = (needs, (uncovered?.done ?? false) || !batch.finishedFiles.isEmpty, (uncovered?.failed ?? false) || movedFailed)
+                handOver.lock()
+                moved += 1
+                handOver.broadcast()
+                handOver.unlock()
+                account(batch)
+                if !batch.judged.isEmpty { afterBatch(batch.judged) }
+                metrics.commitLatency.recordNanoseconds(Int64(POSIX.monotonicNanoseconds() - item.started))
+                onFinished(item.released, batch.finishedFiles.count + batch.failedFiles.filter(\.moveFromProcessing).count)
+                continue
+            }
+            // Idle for 50 ms, or closing: unless a later syncfs already covered the moves,
+            // fsync the directories once, so an idle daemon leaves nothing to judge again.
+            if let pending = uncovered, configuration.durable, syncs.withLock({ $0.finished }) < pending.needs {
+                retrying {
+                    if pending.done { try POSIX.fsync(spool.done, what: spool.layout.done) }
+                    if pending.failed { try POSIX.fsync(spool.failed, what: spool.layout.failed) }
+                }
+            }
+            uncovered = nil
+            if case .closed = next { return }
         }
     }
 
@@ -264,26 +418,35 @@ final class Committer: @unchecked Sendable {
     private var lastMovedFileID = 0
 
     /// The steps, resumable: `step` records how far a failed attempt got.
-    private func perform(_ batch: inout Batch, from step: inout Int) throws {
-        var marks: [UInt64] = [POSIX.monotonicNanoseconds()]
+    /// `stopBefore`: the committer thread runs steps 0–2, the sync stage 3–4.
+    private func perform(_ batch: inout Batch, from step: inout Int, through sequence: UInt64, stopBefore: Int,
+                         afterSync: () -> Void) throws {
+        // Trace-level step times ("ledger=… log=…"), the figures docs/DAEMON.md quotes.
+        var laps: [String] = []
+        var lapStart = POSIX.monotonicNanoseconds()
+        func lap(_ name: String) {
+            guard logger.logLevel <= .trace else { return }
+            let now = POSIX.monotonicNanoseconds()
+            laps.append(name + "=" + String(format: "%.2f", Double(now - lapStart) / 1e6))
+            lapStart = now
+        }
         defer {
-            if logger.logLevel <= .trace {
-                marks.append(POSIX.monotonicNanoseconds())
-                let steps = zip(marks.dropFirst(), marks).map { String(format: "%.2f", Double($0 - $1) / 1e6) }
-                logger.trace("batch step times (ms): ledger, log, temporaries, sync, renames+fsync",
-                             metadata: ["posts": "\(batch.judged.count)", "ms": "\(steps.joined(separator: " "))"])
+            if !laps.isEmpty {
+                logger.trace("batch step times (ms)", metadata: ["posts": "\(batch.judged.count)", "ms": "\(laps.joined(separator: " "))"])
             }
         }
         if step == 0 {
             try ledger.commit(batch.operations)
+            // Authors whose changes are all in this batch or earlier may now leave memory.
+            ledgerCommitted.withLock { $0 = max($0, sequence) }
             step = 1
+            lap("ledger")
         }
-        marks.append(POSIX.monotonicNanoseconds())
         if step == 1 {
             try log.append(batch.logLines)
             step = 2
+            lap("log")
         }
-        marks.append(POSIX.monotonicNanoseconds())
         if step == 2 {
             for file in batch.actionFiles {
                 if let bytes = file.bytes {
@@ -297,10 +460,13 @@ final class Committer: @unchecked Sendable {
                 try POSIX.writeFile(dir: spool.failed, name: ".\(file.name).error.tmp", bytes: file.error, what: "failed/.\(file.name).error.tmp")
             }
             step = 3
+            lap("temporaries")
         }
-        marks.append(POSIX.monotonicNanoseconds())
+        if stopBefore <= 3 { return }
         if step == 3 {
             if configuration.durable {
+                waitForFinisher()
+                syncs.withLock { $0.started += 1 }
                 if try !Durability.syncFilesystem(of: spool.outbox, what: spool.layout.root) {
                     for file in batch.actionFiles {
                         try POSIX.fsyncFile(dir: spool.outbox, name: file.temporary, what: "outbox/\(file.temporary)")
@@ -309,11 +475,17 @@ final class Committer: @unchecked Sendable {
                         try POSIX.fsyncFile(dir: spool.failed, name: ".\(file.name).error.tmp", what: "failed/.\(file.name).error.tmp")
                     }
                     try log.sync()
+                    // What syncfs would have covered: the previous batch's renames and moves.
+                    try POSIX.fsync(spool.outbox, what: spool.layout.outbox)
+                    try POSIX.fsync(spool.failed, what: spool.layout.failed)
+                    try POSIX.fsync(spool.done, what: spool.layout.done)
                 }
+                syncs.withLock { $0.finished = $0.started }
             }
+            afterSync()
             step = 4
+            lap("sync")
         }
-        marks.append(POSIX.monotonicNanoseconds())
         if step == 4 {
             for file in batch.actionFiles where renameat(spool.outbox, file.temporary, spool.outbox, file.name) != 0 {
                 // ENOENT on a retry: an earlier attempt already renamed it.
@@ -328,11 +500,10 @@ final class Committer: @unchecked Sendable {
                     try POSIX.rename(spool.failed, ".\(file.name).tmp", spool.failed, file.name, what: "failed/\(file.name)")
                 }
             }
-            if configuration.durable {
-                if !batch.actionFiles.isEmpty || !batch.staleActionFiles.isEmpty { try POSIX.fsync(spool.outbox, what: spool.layout.outbox) }
-                if !batch.failedFiles.isEmpty { try POSIX.fsync(spool.failed, what: spool.layout.failed) }
-            }
+            // Not flushed here: the next batch's syncfs does it, before these posts move
+            // into done/ (or `flushAndHand`, if no batch follows).
             step = 5
+            lap("renames")
         }
     }
 
@@ -345,12 +516,9 @@ final class Committer: @unchecked Sendable {
             for name in batch.finishedFiles {
                 try moveOut(name, to: spool.done, label: "done/")
             }
-            if configuration.durable {
-                if !batch.finishedFiles.isEmpty { try POSIX.fsync(spool.done, what: spool.layout.done) }
-                if batch.failedFiles.contains(where: \.moveFromProcessing) { try POSIX.fsync(spool.failed, what: spool.layout.failed) }
-                // No fsync of processing/: a rename is one journal transaction on ext4 and
-                // XFS, made durable by the fsync of the directory it went into.
-            }
+            // Not flushed here (see the type's comment): a later syncfs, or the finishing
+            // thread when idle. No fsync of processing/ either: a rename is one journal
+            // transaction on ext4 and XFS, made durable with the directory it went into.
         }
     }
 

@@ -48,6 +48,7 @@ public final class Daemon: @unchecked Sendable {
     private let recoveryRemaining = Locked<Int>(0)
     private let stopRequested = Locked<Bool>(false)
     private let heartbeat = Locked<UInt64>(POSIX.monotonicNanoseconds())
+    private let ledgerCommitted = Locked<UInt64>(0)
     private let wakePipe: (read: Int32, write: Int32)
     private var signalSources: [any DispatchSourceSignal] = []
     private var nextFileID = 0
@@ -138,17 +139,19 @@ public final class Daemon: @unchecked Sendable {
             return parsed.posts.map { ($0.id, min($0.createdAt.flatMap(PostTime.parse) ?? parsed.modified, recoveredAt)) }
         }
         try ledger.undo(recoveredPosts)
-        let policy = rules.current.ruleSet.escalation
-        let now = Date()
-        let authors = try ledger.loadAuthors(strikesSince: now.addingTimeInterval(-policy.window),
-                                             postsSince: now.addingTimeInterval(-rules.current.historyWindow(cap: configuration.historyWindow)))
-        for (author, record) in authors {
-            queue.books[queue.shard(of: author)].authors[author] = record
+        // Authors are read from the ledger when they first post (`AuthorBook.lookUp`), not
+        // all at start-up: memory stays bounded by the capacity however big the ledger is.
+        let archive = AuthorArchive(ledger: ledger, committedThrough: ledgerCommitted)
+        let capacity = BookCapacity(maxAuthors: configuration.maxAuthorsInMemory,
+                                    maxEntries: configuration.maxHistoryEntriesInMemory, shards: queue.shardCount)
+        queue.withAllBooks { book in
+            book.archive = archive
+            book.capacity = capacity
         }
 
         let committer = try Committer(
             spool: spool, ledger: ledger, log: log, outcomes: outcomes, metrics: metrics, logger: logger,
-            configuration: configuration, heartbeat: heartbeat,
+            configuration: configuration, heartbeat: heartbeat, ledgerCommitted: ledgerCommitted,
             strikeWindow: { [rules] in rules.current.ruleSet.escalation.window },
             historyWindow: { [rules, configuration] in rules.current.historyWindow(cap: configuration.historyWindow) },
             onPardons: { [queue] pardons in
@@ -181,7 +184,7 @@ public final class Daemon: @unchecked Sendable {
         let ruleSet = rules.current.ruleSet
         logger.notice("warden is running", metadata: [
             "rules": "\(configuration.rulesDirectory)", "ruleset": "\(ruleSet.digest)", "state": "\(layout.root)",
-            "workers": "\(configuration.effectiveWorkers)", "authors_in_memory": "\(authors.count)",
+            "workers": "\(configuration.effectiveWorkers)", "max_authors_in_memory": "\(configuration.maxAuthorsInMemory)",
         ])
         notifier.ready(status: statusLine())
 
@@ -402,7 +405,8 @@ public final class Daemon: @unchecked Sendable {
                     historyWindow = inForce.historyWindow(cap: configuration.historyWindow)
                 }
                 guard let judge else { continue }
-                let isEdit = book.authors[item.post.authorID]?.posts.contains { $0.postID == item.post.id } ?? false
+                lookUp(item.post.authorID, at: item.eventTime, historyWindow: historyWindow, in: book)
+                let isEdit = book.isKnown(item.post)
                 let started = POSIX.monotonicNanoseconds()
                 var decision = judge.judge(item.post, history: book.history(for: item.post), now: item.eventTime)
                 metrics.judgeLatency.recordNanoseconds(Int64(POSIX.monotonicNanoseconds() - started))
@@ -421,12 +425,31 @@ public final class Daemon: @unchecked Sendable {
                     judged.temporaryWritten = (try? POSIX.writeFile(dir: spool.outbox, name: temporary, bytes: decision.actionFileJSON(),
                                                                     what: "outbox/\(temporary)")) != nil
                 }
-                outcomes.push(.judged(judged))
+                book.queued(author: item.post.authorID, sequence: outcomes.push(.judged(judged)))
             case .pardon(let pardon):
                 book.apply(pardon)
-                outcomes.push(.pardon(pardon))
+                book.queued(author: pardon.author, sequence: outcomes.push(.pardon(pardon)))
             }
             queue.release(shard: shard)
+        }
+    }
+
+    /// Reads an author back from the ledger if needed. A failed read (I/O error) is retried
+    /// with back-off rather than judging on a partial past: strike counts must be exact.
+    private func lookUp(_ author: String, at: Date, historyWindow: TimeInterval, in book: AuthorBook) {
+        var attempt = 0
+        while true {
+            do {
+                if try book.lookUp(author: author, at: at, historyWindow: historyWindow) { metrics.authorReads.increment() }
+                return
+            } catch {
+                attempt += 1
+                if attempt == 1 || attempt % 20 == 0 {
+                    logger.error("cannot read an author's strikes and history from the ledger; retrying",
+                                 metadata: ["author": "\(author)", "error": "\(error)", "attempt": "\(attempt)"])
+                }
+                Thread.sleep(forTimeInterval: min(5.0, 0.05 * pow(2.0, Double(min(attempt, 7)))))
+            }
         }
     }
 

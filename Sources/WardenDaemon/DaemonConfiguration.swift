@@ -21,6 +21,14 @@ public struct DaemonConfiguration: Sendable {
     /// How long post history is kept for `repeat_post` and `flood`: the longest `within:`
     /// the rules may use. Longer costs memory (one small record per post and author).
     public var historyWindow: TimeInterval = 86_400
+    /// Authors whose past (posts, strikes, escalations) is kept in memory, at most; the
+    /// least recently active beyond it are read back from the ledger when they post again.
+    /// Bounds memory however many distinct authors post; decisions are the same either way.
+    /// About 200 bytes an author plus their entries.
+    public var maxAuthorsInMemory = 50_000
+    /// Posts, strikes and escalations kept in memory over all authors, at most (a post is
+    /// about 32–64 bytes): 500,000 is 16–32 MB, and bounds the few authors who post a lot.
+    public var maxHistoryEntriesInMemory = 500_000
     /// Outcomes (about two per post) per durable batch: one ledger transaction, one
     /// `syncfs`, two directory fsyncs. A batch is whatever is ready when the previous one
     /// is durable, so at low load batches are small and fast; this caps them in a burst.
@@ -58,6 +66,8 @@ public struct DaemonConfiguration: Sendable {
         var rescan_interval: String?
         var log_level: String?
         var durable: Bool?
+        struct Memory: Decodable { var max_authors: Int?; var max_history_entries: Int? }
+        var memory: Memory?
     }
 
     /// Reads a configuration file; errors name the file and say what to fix.
@@ -100,6 +110,8 @@ public struct DaemonConfiguration: Sendable {
             configuration.logLevel = parsed
         }
         if let durable = file.durable { configuration.durable = durable }
+        if let authors = file.memory?.max_authors { configuration.maxAuthorsInMemory = max(1, authors) }
+        if let entries = file.memory?.max_history_entries { configuration.maxHistoryEntriesInMemory = max(1, entries) }
         return configuration
     }
 

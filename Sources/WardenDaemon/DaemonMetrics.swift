@@ -15,6 +15,9 @@ public final class DaemonMetrics: Sendable {
     let inFlight: Gauge
     let strikes: Counter
     let shadowDemotions: Counter
+    /// Authors read back from the ledger because they were not in memory (see AuthorBook):
+    /// a high rate says `memory.max_authors` is small for the page's traffic.
+    let authorReads: Counter
     private let actionCounters: [Action: Counter]
     private let labelled = Locked<[String: Counter]>([:])
 
@@ -33,6 +36,7 @@ public final class DaemonMetrics: Sendable {
         inFlight = registry.makeGauge(descriptor: Self.name("posts_in_flight", "", "Posts claimed into processing/ and not yet finished"))
         strikes = registry.makeCounter(descriptor: Self.name("strikes", "total", "Strikes recorded against authors"))
         shadowDemotions = registry.makeCounter(descriptor: Self.name("rule_demotions", "total", "Rules demoted to shadow mode automatically"))
+        authorReads = registry.makeCounter(descriptor: Self.name("author_reads", "total", "Authors read back from the ledger because they were not in memory"))
         var counters: [Action: Counter] = [:]
         for action in [Action.allow, .flag, .route, .hold, .hide, .delete, .holdAuthor, .blockAuthor] {
             counters[action] = registry.makeCounter(descriptor: Self.name("posts", "total", "Posts judged, by the action decided"),

@@ -50,31 +50,44 @@ struct JudgedPost: Sendable {
 }
 
 /// A FIFO from many producers to the one committer, handed over in batches.
+///
+/// Every outcome gets a sequence number when pushed, and batches are taken in order, so
+/// "the committer has committed the batch ending at sequence S" means every outcome pushed
+/// with a number up to S is in the ledger: that is what lets an `AuthorBook` drop an author
+/// from memory and read them back from the ledger without missing a change.
 final class OutcomeQueue: @unchecked Sendable {
     private let condition = NSCondition()
     private var items = RingBuffer<Outcome>()
     private var closed = false
+    private var pushed: UInt64 = 0
+    private var taken: UInt64 = 0
 
-    func push(_ outcome: Outcome) {
+    /// Returns the outcome's sequence number (from 1, in queue order).
+    @discardableResult
+    func push(_ outcome: Outcome) -> UInt64 {
         condition.lock()
         items.append(outcome)
+        pushed += 1
+        let sequence = pushed
         condition.signal()
         condition.unlock()
+        return sequence
     }
 
-    /// Whatever is ready, up to `max` items; waits up to `timeout` if nothing is.
-    /// Returns nil when closed and drained.
-    func takeBatch(max: Int, timeout: TimeInterval) -> [Outcome]? {
+    /// Whatever is ready, up to `max` items, and the sequence number of the last one; waits
+    /// up to `timeout` if nothing is. Returns nil when closed and drained.
+    func takeBatch(max: Int, timeout: TimeInterval) -> (outcomes: [Outcome], through: UInt64)? {
         condition.lock()
         defer { condition.unlock() }
         if items.isEmpty && !closed {
             _ = condition.wait(until: Date(timeIntervalSinceNow: timeout))
         }
-        if items.isEmpty { return closed ? nil : [] }
+        if items.isEmpty { return closed ? nil : ([], taken) }
         var batch: [Outcome] = []
         batch.reserveCapacity(Swift.min(items.count, max))
         while batch.count < max, let item = items.popFirst() { batch.append(item) }
-        return batch
+        taken += UInt64(batch.count)
+        return (batch, taken)
     }
 
     func close() {
@@ -162,6 +175,25 @@ final class BlockingQueue<Element>: @unchecked Sendable {
             if let item = items.popFirst() { return item }
             if closed { return nil }
             condition.wait()
+        }
+    }
+
+    enum Taken {
+        case item(Element)
+        case timedOut
+        case closed
+    }
+
+    /// Like `take`, but gives up after `timeout` seconds (nil: waits as long as it takes).
+    func take(timeout: TimeInterval?) -> Taken {
+        guard let timeout else { return take().map { .item($0) } ?? .closed }
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let item = items.popFirst() { return .item(item) }
+            if closed { return .closed }
+            if !condition.wait(until: deadline) { return items.popFirst().map { .item($0) } ?? (closed ? .closed : .timedOut) }
         }
     }
 

@@ -217,3 +217,58 @@ import Testing
         #expect(daemon.actionFile("r2")?["action"] as? String == "hide", "the same text again within the hour")
     }
 }
+
+/// The daemon with almost no author memory (one author per shard) must decide exactly as
+/// with plenty: authors pushed out of memory are read back from the ledger.
+@Suite struct DaemonMemoryTests {
+    /// The daemon's shard of an author (FNV-1a of the id, 256 shards; `AuthorOrderedQueue`).
+    private func shard(_ author: String) -> UInt64 {
+        var hash: UInt64 = 14_695_981_039_346_656_037
+        for byte in author.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
+        return hash % 256
+    }
+
+    @Test func strikesAndEscalationsSurviveTheAuthorLeavingMemory() throws {
+        let daemon = try DaemonUnderTest()
+        let config = daemon.root + "/warden.yaml"
+        try "memory:\n  max_authors: 1\n  max_history_entries: 1\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try daemon.start(["--config", config, "--metrics", "127.0.0.1:\(daemon.metricsPort)"])
+        // Authors in the offender's shard, so that each of their posts pushes the offender out.
+        let offender = "repeat-offender"
+        let neighbours = (0..<5_000).map { "neighbour-\($0)" }.filter { shard($0) == shard(offender) }.prefix(3)
+        #expect(neighbours.count == 3)
+        let plan: [(id: String, author: String, text: String)] = [
+            ("m1", offender, "badword"), ("n1", neighbours[neighbours.startIndex], "hello"),
+            ("m2", offender, "same again"), ("n2", neighbours[neighbours.startIndex + 1], "hello"),
+            ("m3", offender, "worseword"), ("n3", neighbours[neighbours.startIndex + 2], "hello"),
+            ("m4", offender, "same again"), ("n4", neighbours[neighbours.startIndex], "hello"),
+            ("m5", offender, "badword"), ("n5", neighbours[neighbours.startIndex + 1], "hello"),
+            ("m6", offender, "a perfectly fine post"),
+        ]
+        for (index, post) in plan.enumerated() {
+            try daemon.drop(id: post.id, author: post.author, text: post.text,
+                            createdAt: "2026-11-22T10:\(String(format: "%02d", index * 5)):00Z")
+            // One at a time: each post's batch is in the ledger before the next evicts its author.
+            #expect(daemon.eventually { daemon.files(in: "done").count == index + 1 }, "log:\n\(daemon.log)")
+        }
+        func author(_ id: String) -> [String: Any]? { daemon.actionFile(id)?["author"] as? [String: Any] }
+        #expect(author("m1")?["strikes"] as? Int == 1)
+        #expect(daemon.actionFile("m2")?["action"] as? String == "allow" || daemon.actionFile("m2") == nil)
+        #expect(author("m3")?["strikes"] as? Int == 2)
+        #expect(author("m3")?["escalation"] as? String == "hold_author")
+        // The same text again within the hour (hide, stronger than the hold_author floor).
+        #expect(daemon.actionFile("m4")?["action"] as? String == "hide")
+        #expect((daemon.actionFile("m4")?["rules"] as? [String])?.contains("spam.repeat") == true)
+        #expect(author("m4")?["escalation"] as? String == "hold_author")
+        #expect(author("m5")?["escalation"] as? String == "block_author")
+        #expect(daemon.actionFile("m6")?["action"] as? String == "delete", "a blocked author's posts are removed")
+        for id in ["n1", "n2", "n3"] { #expect(daemon.actionFile(id) == nil) }
+        // n4 and n5 repeat what their authors wrote before being pushed out of memory.
+        for id in ["n4", "n5"] { #expect(daemon.actionFile(id)?["rules"] as? [String] == ["spam.repeat"]) }
+        let metrics = daemon.httpGet("/metrics") ?? ""
+        let reads = metrics.split(separator: "\n").first { $0.hasPrefix("warden_author_reads_total") }
+            .flatMap { $0.split(separator: " ").last }.flatMap { Double($0) } ?? 0
+        #expect(reads >= 10, "every post of the offender and of n4, n5 came after its author was pushed out: \(metrics)")
+        #expect(daemon.stop() == 0)
+    }
+}
