@@ -130,23 +130,42 @@ struct LiteralAutomaton: Sendable {
     func scan(_ text: UnsafeBufferPointer<UInt8>, into ends: inout [UInt64]) -> Int {
         guard let base = text.baseAddress, !text.isEmpty else { return 0 }
         if ends.count < text.count { ends = Array(repeating: 0, count: max(text.count, 2 * ends.count)) }
-        let reciprocal = rowReciprocal
         return transitions.withUnsafeBufferPointer { table in
             classOf.withUnsafeBufferPointer { classes in
                 ends.withUnsafeMutableBufferPointer { out in
-                    let table = table.baseAddress!, classes = classes.baseAddress!, out = out.baseAddress!
-                    var found = 0
-                    var offset: UInt32 = 0
-                    for index in 0..<text.count {
-                        let next = table[Int(offset &+ UInt32(classes[Int(base[index])]))]
-                        offset = next & ~Self.endsLiteral
-                        if next & Self.endsLiteral != 0 {
-                            out[found] = ((UInt64(offset) &* reciprocal) >> 40) << 32 | UInt64(index &+ 1)
-                            found &+= 1
-                        }
-                    }
-                    return found
+                    var cursor = Cursor(self, table: table, classes: classes, out: out)
+                    for index in 0..<text.count { cursor.step(base[index], at: index) }
+                    return cursor.found
                 }
+            }
+        }
+    }
+
+    /// One scan in progress, its pointers and state as plain values so the loop keeps them
+    /// in registers.
+    private struct Cursor {
+        let table: UnsafePointer<UInt32>
+        let classes: UnsafePointer<UInt8>
+        let out: UnsafeMutablePointer<UInt64>
+        let reciprocal: UInt64
+        var offset: UInt32 = 0
+        var found = 0
+
+        init(_ automaton: LiteralAutomaton, table: UnsafeBufferPointer<UInt32>, classes: UnsafeBufferPointer<UInt8>, out: UnsafeMutableBufferPointer<UInt64>) {
+            self.table = table.baseAddress!
+            self.classes = classes.baseAddress!
+            self.out = out.baseAddress!
+            self.reciprocal = automaton.rowReciprocal
+        }
+
+        /// Reads `byte` (at `index`); records `(state << 32) | end` if a literal ends there.
+        @inline(__always)
+        mutating func step(_ byte: UInt8, at index: Int) {
+            let next = table[Int(offset &+ UInt32(classes[Int(byte)]))]
+            offset = next & ~LiteralAutomaton.endsLiteral
+            if next & LiteralAutomaton.endsLiteral != 0 {
+                out[found] = ((UInt64(offset) &* reciprocal) >> 40) << 32 | UInt64(index &+ 1)
+                found &+= 1
             }
         }
     }
@@ -170,50 +189,22 @@ struct LiteralAutomaton: Sendable {
         let n = textA.count, m = textB.count
         if endsA.count < n { endsA = Array(repeating: 0, count: max(n, 2 * endsA.count)) }
         if endsB.count < m { endsB = Array(repeating: 0, count: max(m, 2 * endsB.count)) }
-        let (recipA, recipB) = (a.rowReciprocal, b.rowReciprocal)
         return a.transitions.withUnsafeBufferPointer { tableA in
             b.transitions.withUnsafeBufferPointer { tableB in
                 a.classOf.withUnsafeBufferPointer { classesA in
                     b.classOf.withUnsafeBufferPointer { classesB in
                         endsA.withUnsafeMutableBufferPointer { outA in
                             endsB.withUnsafeMutableBufferPointer { outB in
-                                let tA = tableA.baseAddress!, tB = tableB.baseAddress!
-                                let cA = classesA.baseAddress!, cB = classesB.baseAddress!
-                                let oA = outA.baseAddress!, oB = outB.baseAddress!
-                                var foundA = 0, foundB = 0
-                                var offA: UInt32 = 0, offB: UInt32 = 0
+                                var first = Cursor(a, table: tableA, classes: classesA, out: outA)
+                                var second = Cursor(b, table: tableB, classes: classesB, out: outB)
                                 let common = min(n, m)
                                 for index in 0..<common {
-                                    let nextA = tA[Int(offA &+ UInt32(cA[Int(baseA[index])]))]
-                                    let nextB = tB[Int(offB &+ UInt32(cB[Int(baseB[index])]))]
-                                    offA = nextA & ~endsLiteral
-                                    offB = nextB & ~endsLiteral
-                                    if nextA & endsLiteral != 0 {
-                                        oA[foundA] = ((UInt64(offA) &* recipA) >> 40) << 32 | UInt64(index &+ 1)
-                                        foundA &+= 1
-                                    }
-                                    if nextB & endsLiteral != 0 {
-                                        oB[foundB] = ((UInt64(offB) &* recipB) >> 40) << 32 | UInt64(index &+ 1)
-                                        foundB &+= 1
-                                    }
+                                    first.step(baseA[index], at: index)
+                                    second.step(baseB[index], at: index)
                                 }
-                                for index in common..<n {
-                                    let nextA = tA[Int(offA &+ UInt32(cA[Int(baseA[index])]))]
-                                    offA = nextA & ~endsLiteral
-                                    if nextA & endsLiteral != 0 {
-                                        oA[foundA] = ((UInt64(offA) &* recipA) >> 40) << 32 | UInt64(index &+ 1)
-                                        foundA &+= 1
-                                    }
-                                }
-                                for index in common..<m {
-                                    let nextB = tB[Int(offB &+ UInt32(cB[Int(baseB[index])]))]
-                                    offB = nextB & ~endsLiteral
-                                    if nextB & endsLiteral != 0 {
-                                        oB[foundB] = ((UInt64(offB) &* recipB) >> 40) << 32 | UInt64(index &+ 1)
-                                        foundB &+= 1
-                                    }
-                                }
-                                return (foundA, foundB)
+                                for index in common..<n { first.step(baseA[index], at: index) }
+                                for index in common..<m { second.step(baseB[index], at: index) }
+                                return (first.found, second.found)
                             }
                         }
                     }
