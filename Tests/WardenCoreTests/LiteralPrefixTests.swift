@@ -23,6 +23,9 @@ struct LiteralPrefixTests {
         ("x*yz", ["yz"], false),
         ("\\bmy\\s+\\w+\\s+is\\s+[0-9]{4}", ["my"], true),
         ("(?<name>abc)", nil, false),
+        // Option groups read their body with their own x flag.
+        ("(?x) \\b (?-x:do in) \\b", ["do in"], true),
+        ("\\bgo (?x: a w a y )", ["away"], false),
     ] as [(String, [String]?, Bool)])
     func extraction(pattern: String, expected: [String]?, atStart: Bool) {
         let requirement = LiteralPrefixes.extract(pattern)
