@@ -201,13 +201,18 @@ public final class Judge {
     /// Whether the text has a character that caseless PCRE2 matching equates with an ASCII
     /// letter: U+212A KELVIN SIGN (k) or U+017F LATIN SMALL LETTER LONG S (s).
     static func hasNonASCIICaseVariants(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard text.count >= 2 else { return false }
-        for i in 0..<(text.count - 1) {
-            let b = text[i]
-            if b == 0xC5 && text[i + 1] == 0xBF { return true }
-            if b == 0xE2 && text[i + 1] == 0x84 && i + 2 < text.count && text[i + 2] == 0xAA { return true }
+        guard let base = text.baseAddress, text.count >= 2 else { return false }
+        // memchr for the lead bytes (C5 BF is ſ, E2 84 AA is K): most posts have neither.
+        func occurs(_ lead: UInt8, _ rest: [UInt8]) -> Bool {
+            var from = 0
+            while from < text.count, let hit = memchr(base + from, Int32(lead), text.count - from) {
+                let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                if at + rest.count < text.count, rest.indices.allSatisfy({ text[at + 1 + $0] == rest[$0] }) { return true }
+                from = at + 1
+            }
+            return false
         }
-        return false
+        return occurs(0xC5, [0xBF]) || occurs(0xE2, [0x84, 0xAA])
     }
 
     /// Whether every further literal set of gated pattern `gated` had a literal in this scan.
