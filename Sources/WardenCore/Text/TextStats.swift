@@ -140,7 +140,12 @@ public struct TextStats: Sendable, Equatable {
             while k < text.count, text[k] > 0x20 { k += 1 }
             return k
         }
-        guard isASCIIAlnum(text[i]), let domainEnd = Detectors.domainEnd(text, from: i) else { return nil }
+        guard isASCIIAlnum(text[i]) else { return nil }
+        // A bare domain's first label ends at a dot: most words do not, and need no more look.
+        var labelEnd = i + 1
+        while labelEnd < text.count, isASCIIAlnum(text[labelEnd]) || text[labelEnd] == UInt8(ascii: "-") { labelEnd += 1 }
+        guard labelEnd < text.count, text[labelEnd] == UInt8(ascii: ".") else { return nil }
+        guard let domainEnd = Detectors.domainEnd(text, from: i) else { return nil }
         // The same label(.label)+ scan as the email detector's; the last label is the TLD.
         var k = domainEnd
         var tldStart = domainEnd
