@@ -126,7 +126,6 @@ enum LiteralPrefixes {
     struct Clause {
         var pieces: [Piece]
         var atStart: Bool
-        var literals: Set<String> { Set(pieces.map(\.literal.text)) }
         var scoreKey: Set<Literal> { Set(pieces.map(\.literal)) }
     }
 
