@@ -41,7 +41,7 @@ public final class Judge {
     private var seenLiteral: [UInt32] = []
     private var generation: UInt32 = 0
     /// Scratch for the literal scan.
-    private var literalEnds: [UInt64] = []
+    private var normalizedEnds: [UInt64] = []
     private var originalEnds: [UInt64] = []
 
     /// At most this many spans are kept per rule: enough to redact a post, bounded for a hostile one.
@@ -80,7 +80,7 @@ public final class Judge {
         if let a = plan.normalized.literalScan, let b = plan.original.literalScan, !profiling {
             scanned = normalized.bytes.withUnsafeBufferPointer { normalizedBytes in
                 text.withUTF8 { originalBytes in
-                    LiteralAutomaton.scanPair(a, normalizedBytes, into: &literalEnds, b, originalBytes, into: &originalEnds)
+                    LiteralAutomaton.scanPair(a, normalizedBytes, into: &normalizedEnds, b, originalBytes, into: &originalEnds)
                 }
             }
         }
@@ -167,15 +167,13 @@ public final class Judge {
                 for i in seenLiteral.indices { seenLiteral[i] = 0 }
                 generation = 1
             }
-            if view == .normalized {
+            // Each text has its own scan buffer: `scanPair` filled both before either is read.
+            func findOccurrences(_ ends: inout [UInt64]) {
                 scan.firstOccurrences(
                     in: subject, ownerStart: plan.ownerStart, owners: plan.owners, firstHit: &firstHit, hits: &hitPatterns,
-                    seen: &seenLiteral, generation: generation, ends: &literalEnds, scanned: scanned)
-            } else {
-                scan.firstOccurrences(
-                    in: subject, ownerStart: plan.ownerStart, owners: plan.owners, firstHit: &firstHit, hits: &hitPatterns,
-                    seen: &seenLiteral, generation: generation, ends: &originalEnds, scanned: scanned)
+                    seen: &seenLiteral, generation: generation, ends: &ends, scanned: scanned)
             }
+            if view == .normalized { findOccurrences(&normalizedEnds) } else { findOccurrences(&originalEnds) }
             if let began { combinedTime += clock.now - began }
             // Caseless PCRE2 matching also takes the Kelvin sign for k and the long s for s,
             // which the scan (ASCII folding) does not: such a post runs every pattern of the
