@@ -587,7 +587,8 @@ public final class Daemon: @unchecked Sendable {
 
     private func watchRules(_ watcher: DirectoryWatcher) {
         let mask = UInt32(IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM | IN_CREATE)
-        for directory in [configuration.rulesDirectory, configuration.rulesDirectory + "/wordlists"] {
+        let roots = RuleOverlay(path: configuration.rulesDirectory).map { [$0.shipped, $0.local] } ?? [configuration.rulesDirectory]
+        for directory in roots.flatMap({ [$0, $0 + "/wordlists"] }) {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
             do {

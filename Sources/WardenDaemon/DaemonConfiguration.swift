@@ -44,75 +44,101 @@ public struct DaemonConfiguration: Sendable {
     /// fsync/syncfs on every batch. Off only for tests and benchmarks that say so.
     public var durable = true
     public var logLevel: Logger.Level = .info
+    /// Overrides and additions to the shipped rules (`/etc/warden/rules.d` on a server);
+    /// nil for a checkout's single `./rules`.
+    public var localRulesDirectory: String?
+    /// The last line of `warden guidelines`, a template moderators may reword or translate
+    /// (`{{org.name}}`, `{{org.contact}}`).
+    public var guidelinesFooter = "If you think we got it wrong, tell {{org.name}} by {{org.contact}}."
 
     public init() {}
 
     public var effectiveWorkers: Int { workers > 0 ? workers : max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
-    /// The file format, in snake_case like the rest of Warden's YAML.
-    private struct File: Decodable {
-        struct Org: Decodable { var name: String?; var contact: String? }
-        struct Limits: Decodable { var max_file_bytes: Int?; var max_text_scalars: Int? }
-        struct Retention: Decodable { var done: String?; var decisions_log_bytes: Int?; var decisions_log_files: Int?; var history: String? }
-        var organisation: Org?
-        var rules: String?
-        var state: String?
-        var workers: Int?
-        var metrics: String?
-        var limits: Limits?
-        var retention: Retention?
-        var max_batch: Int?
-        var max_in_flight: Int?
-        var rescan_interval: String?
-        var log_level: String?
-        var durable: Bool?
-        struct Memory: Decodable { var max_authors: Int?; var max_history_entries: Int? }
-        var memory: Memory?
+    /// Where each value came from, by its key in warden.yaml (`workers`, `retention.done`):
+    /// `FILE:LINE:COLUMN`, `--flag`, or absent for a default. `warden config` prints it.
+    public var origins: [String: String] = [:]
+
+    /// Every key warden.yaml may have, in the order `warden config` prints them. A key
+    /// not listed is an error with a did-you-mean, as in the rule files.
+    public static let keys: [String] = [
+        "organisation.name", "organisation.contact", "organisation.guidelines_footer",
+        "rules", "local_rules", "state", "workers", "metrics",
+        "limits.max_file_bytes", "limits.max_text_scalars",
+        "retention.done", "retention.history", "retention.decisions_log_bytes", "retention.decisions_log_files",
+        "memory.max_authors", "memory.max_history_entries",
+        "max_batch", "max_in_flight", "rescan_interval", "log_level", "durable",
+    ]
+
+    /// Reads a configuration file; every problem is reported at once, each as
+    /// `FILE:LINE:COLUMN: message`, like the rule files.
+    public static func load(file path: String) throws(ConfigurationError) -> DaemonConfiguration {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigurationError(file: path, message: "configuration file not found; give the right path with --config, or create it (an example is in /usr/share/doc/warden/examples/warden.yaml)")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(file: path, message: "cannot read the configuration file; check its permissions")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(file: path, message: "the configuration file is not valid UTF-8")
+        }
+        var reader = ConfigurationReader(file: path)
+        var configuration = DaemonConfiguration()
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw ConfigurationError(file: path, problems: [ConfigurationReader.problem(error)])
+        } catch {
+            throw ConfigurationError(file: path, message: "YAML error: \(error)")
+        }
+        if let root { reader.apply(root, to: &configuration) }
+        guard reader.problems.isEmpty else { throw ConfigurationError(file: path, problems: reader.problems) }
+        return configuration
     }
 
-    /// Reads a configuration file; errors name the file and say what to fix.
-    public static func load(file path: String) throws -> DaemonConfiguration {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ConfigurationError(file: path, message: "cannot read the configuration file; check the path given to --config and its permissions")
-        }
-        let file: File
-        do {
-            file = try YAMLDecoder().decode(File.self, from: text)
-        } catch {
-            throw ConfigurationError(file: path, message: "\(error)")
-        }
-        var configuration = DaemonConfiguration()
-        if let org = file.organisation {
-            configuration.organisation = Organisation(name: org.name ?? configuration.organisation.name,
-                                                      contact: org.contact ?? configuration.organisation.contact)
-        }
-        if let rules = file.rules { configuration.rulesDirectory = rules }
-        if let state = file.state { configuration.stateRoot = state }
-        if let workers = file.workers { configuration.workers = workers }
-        configuration.metricsAddress = file.metrics
-        if let bytes = file.limits?.max_file_bytes { configuration.limits.maxFileBytes = bytes }
-        if let scalars = file.limits?.max_text_scalars { configuration.limits.maxTextScalars = scalars }
-        if let retention = file.retention {
-            if let done = retention.done {
-                configuration.doneRetention = done == "forever" ? nil : try duration(done, key: "retention.done", file: path)
+    /// The rules to load: the shipped directory, then the local overrides after a ':'
+    /// (see RuleOverlay), or the one directory of a checkout.
+    public var rulesPath: String {
+        localRulesDirectory.map { rulesDirectory + ":" + $0 } ?? rulesDirectory
+    }
+
+    /// Effective values as `warden config` prints them, with a key's default shown as such.
+    public func effectiveValues() -> [(key: String, value: String, origin: String)] {
+        func text(_ key: String) -> String {
+            switch key {
+            case "organisation.name": return organisation.name
+            case "organisation.contact": return organisation.contact
+            case "organisation.guidelines_footer": return guidelinesFooter
+            case "rules": return rulesDirectory
+            case "local_rules": return localRulesDirectory ?? "(none)"
+            case "state": return stateRoot
+            case "workers": return workers == 0 ? "0 (one per core: \(effectiveWorkers))" : "\(workers)"
+            case "metrics": return metricsAddress ?? "(off)"
+            case "limits.max_file_bytes": return "\(limits.maxFileBytes)"
+            case "limits.max_text_scalars": return "\(limits.maxTextScalars)"
+            case "retention.done": return doneRetention.map(Self.formatDuration) ?? "forever"
+            case "retention.history": return Self.formatDuration(historyWindow)
+            case "retention.decisions_log_bytes": return "\(decisionsLogMaxBytes)"
+            case "retention.decisions_log_files": return "\(decisionsLogKeep)"
+            case "memory.max_authors": return "\(maxAuthorsInMemory)"
+            case "memory.max_history_entries": return "\(maxHistoryEntriesInMemory)"
+            case "max_batch": return "\(maxBatch)"
+            case "max_in_flight": return "\(maxInFlight)"
+            case "rescan_interval": return Self.formatDuration(rescanInterval)
+            case "log_level": return logLevel.rawValue
+            case "durable": return "\(durable)"
+            default: return "?"
             }
-            if let history = retention.history { configuration.historyWindow = try duration(history, key: "retention.history", file: path) }
-            if let bytes = retention.decisions_log_bytes { configuration.decisionsLogMaxBytes = bytes }
-            if let files = retention.decisions_log_files { configuration.decisionsLogKeep = files }
         }
-        if let batch = file.max_batch { configuration.maxBatch = max(1, batch) }
-        if let inFlight = file.max_in_flight { configuration.maxInFlight = max(1, inFlight) }
-        if let rescan = file.rescan_interval { configuration.rescanInterval = try duration(rescan, key: "rescan_interval", file: path) }
-        if let level = file.log_level {
-            guard let parsed = Logger.Level(rawValue: level) else {
-                throw ConfigurationError(file: path, message: "log_level \"\(level)\" is not one of trace, debug, info, notice, warning, error, critical")
-            }
-            configuration.logLevel = parsed
+        return Self.keys.map { ($0, text($0), origins[$0] ?? "default") }
+    }
+
+    static func formatDuration(_ seconds: TimeInterval) -> String {
+        for (unit, size) in [("d", 86_400.0), ("h", 3_600.0), ("m", 60.0)] where seconds >= size && seconds.truncatingRemainder(dividingBy: size) == 0 {
+            return "\(Int(seconds / size))\(unit)"
         }
-        if let durable = file.durable { configuration.durable = durable }
-        if let authors = file.memory?.max_authors { configuration.maxAuthorsInMemory = max(1, authors) }
-        if let entries = file.memory?.max_history_entries { configuration.maxHistoryEntriesInMemory = max(1, entries) }
-        return configuration
+        return seconds == seconds.rounded() ? "\(Int(seconds))s" : "\(seconds)s"
     }
 
     /// `30s`, `5m`, `24h`, `30d`, as in the rule files.
@@ -126,18 +152,173 @@ public struct DaemonConfiguration: Sendable {
         default: return nil
         }
     }
+}
 
-    private static func duration(_ text: String, key: String, file: String) throws -> TimeInterval {
-        guard let value = parseDuration(text) else {
-            throw ConfigurationError(file: file, message: "\(key): \"\(text)\" is not a duration; write it like 30s, 5m, 24h or 30d")
+/// Walks warden.yaml's YAML tree, applying each known key and collecting a problem, with
+/// its line and column, for every unknown key and every value of the wrong type.
+struct ConfigurationReader {
+    let file: String
+    var problems: [ConfigurationError.Problem] = []
+
+    static func problem(_ error: YamlError) -> ConfigurationError.Problem {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            return .init(line: mark.line, column: mark.column, message: "YAML syntax error: \(problem)\(context.map { " \($0.text)" } ?? "")")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return .init(line: context.mark.line, column: context.mark.column,
+                         message: "duplicate key \(duplicates.map { "\"\($0)\"" }.joined(separator: ", ")) in a mapping")
+        default:
+            return .init(line: 1, column: 1, message: "YAML error: \(error)")
+        }
+    }
+
+    mutating func error(_ node: Node, _ message: String) {
+        problems.append(.init(line: node.mark?.line ?? 1, column: node.mark?.column ?? 1, message: message))
+    }
+
+    func origin(_ node: Node) -> String { "\(file):\(node.mark?.line ?? 1):\(node.mark?.column ?? 1)" }
+
+    mutating func apply(_ root: Node, to configuration: inout DaemonConfiguration) {
+        guard let mapping = root.mapping else {
+            error(root, "the configuration must be a mapping of keys such as organisation, workers and retention")
+            return
+        }
+        let sections = Set(DaemonConfiguration.keys.compactMap { $0.split(separator: ".").count == 2 ? String($0.split(separator: ".")[0]) : nil })
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.string else {
+                error(keyNode, "keys must be plain names")
+                continue
+            }
+            if sections.contains(key) {
+                guard let inner = value.mapping else {
+                    error(value, "\"\(key)\" must be a mapping (e.g. \(key):\n  \(DaemonConfiguration.keys.first { $0.hasPrefix(key + ".") }?.dropFirst(key.count + 1) ?? ""): …)")
+                    continue
+                }
+                for (innerKey, innerValue) in inner {
+                    guard let name = innerKey.string else {
+                        error(innerKey, "keys must be plain names")
+                        continue
+                    }
+                    set(key + "." + name, keyNode: innerKey, value: innerValue, in: &configuration)
+                }
+            } else {
+                set(key, keyNode: keyNode, value: value, in: &configuration)
+            }
+        }
+    }
+
+    private mutating func set(_ key: String, keyNode: Node, value: Node, in c: inout DaemonConfiguration) {
+        guard DaemonConfiguration.keys.contains(key) else {
+            let candidates = DaemonConfiguration.keys + Set(DaemonConfiguration.keys.map { String($0.split(separator: ".")[0]) })
+            let leaf = key.split(separator: ".").last.map(String.init) ?? key
+            let hint = (DidYouMean.suggest(key, from: candidates) ?? DidYouMean.suggest(leaf, from: DaemonConfiguration.keys.map { String($0.split(separator: ".").last ?? "") }))
+                .map { "; did you mean \"\($0)\"?" } ?? ""
+            error(keyNode, "unknown key \"\(key)\"\(hint)")
+            return
+        }
+        let before = problems.count
+        switch key {
+        case "organisation.name": if let v = string(value, key) { c.organisation.name = v }
+        case "organisation.contact": if let v = string(value, key) { c.organisation.contact = v }
+        case "organisation.guidelines_footer":
+            if let v = string(value, key) {
+                let compiled = MessageTemplate.compile(v)
+                for problem in compiled.problems { error(value, "in \(key): \(problem.message)") }
+                c.guidelinesFooter = v
+            }
+        case "rules": if let v = string(value, key) { c.rulesDirectory = v }
+        case "local_rules": if let v = string(value, key) { c.localRulesDirectory = v }
+        case "state": if let v = string(value, key) { c.stateRoot = v }
+        case "workers": if let v = int(value, key, minimum: 0) { c.workers = v }
+        case "metrics":
+            if let v = string(value, key) {
+                if MetricsServer.parse(address: v) == nil { error(value, "metrics: \"\(v)\" is not HOST:PORT, e.g. 127.0.0.1:9464") }
+                c.metricsAddress = v
+            }
+        case "limits.max_file_bytes": if let v = int(value, key, minimum: 1) { c.limits.maxFileBytes = v }
+        case "limits.max_text_scalars": if let v = int(value, key, minimum: 1) { c.limits.maxTextScalars = v }
+        case "retention.done":
+            if value.string == "forever" { c.doneRetention = nil } else if let v = duration(value, key, orForever: true) { c.doneRetention = v }
+        case "retention.history": if let v = duration(value, key) { c.historyWindow = v }
+        case "retention.decisions_log_bytes": if let v = int(value, key, minimum: 1) { c.decisionsLogMaxBytes = v }
+        case "retention.decisions_log_files": if let v = int(value, key, minimum: 1) { c.decisionsLogKeep = v }
+        case "memory.max_authors": if let v = int(value, key, minimum: 1) { c.maxAuthorsInMemory = v }
+        case "memory.max_history_entries": if let v = int(value, key, minimum: 1) { c.maxHistoryEntriesInMemory = v }
+        case "max_batch": if let v = int(value, key, minimum: 1) { c.maxBatch = v }
+        case "max_in_flight": if let v = int(value, key, minimum: 1) { c.maxInFlight = v }
+        case "rescan_interval": if let v = duration(value, key) { c.rescanInterval = v }
+        case "log_level":
+            if let v = string(value, key) {
+                if let level = Logger.Level(rawValue: v) { c.logLevel = level } else {
+                    let hint = DidYouMean.suggest(v, from: Logger.Level.allCases.map(\.rawValue)).map { "did you mean \"\($0)\"? " } ?? ""
+                    error(value, "log_level \"\(v)\" is not a level; \(hint)levels are \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+            }
+        case "durable":
+            if let scalar = value.scalar, let v = Bool.construct(from: scalar) { c.durable = v } else { error(value, "\(key) must be true or false") }
+        default: break
+        }
+        if problems.count == before { c.origins[key] = origin(value) }
+    }
+
+    private mutating func string(_ node: Node, _ key: String) -> String? {
+        guard let scalar = node.scalar else {
+            error(node, "\(key) must be a text value")
+            return nil
+        }
+        return scalar.string
+    }
+
+    private mutating func int(_ node: Node, _ key: String, minimum: Int) -> Int? {
+        guard let scalar = node.scalar, let value = Int.construct(from: scalar) else {
+            let shown = node.scalar.map { " (found \"\($0.string)\")" } ?? ""
+            error(node, "\(key) must be a whole number\(shown)")
+            return nil
+        }
+        guard value >= minimum else {
+            error(node, "\(key) must be at least \(minimum) (found \(value))")
+            return nil
+        }
+        return value
+    }
+
+    private mutating func duration(_ node: Node, _ key: String, orForever: Bool = false) -> TimeInterval? {
+        guard let text = node.scalar?.string, let value = DaemonConfiguration.parseDuration(text) else {
+            let shown = node.scalar.map { "\"\($0.string)\" " } ?? ""
+            error(node, "\(key): \(shown)is not a duration; write it like 30s, 5m, 24h or 30d\(orForever ? ", or forever" : "")")
+            return nil
         }
         return value
     }
 }
 
-/// A configuration file that cannot be used, with the file and what to fix.
+/// A configuration file that cannot be used: every problem with its line and column.
 public struct ConfigurationError: Error, CustomStringConvertible {
+    public struct Problem: Sendable, Equatable {
+        public var line: Int
+        public var column: Int
+        public var message: String
+    }
+
     public var file: String
-    public var message: String
-    public var description: String { "\(file): \(message)" }
+    public var problems: [Problem]
+
+    public init(file: String, message: String) {
+        self.file = file
+        problems = [Problem(line: 0, column: 0, message: message)]
+    }
+
+    public init(file: String, problems: [Problem]) {
+        self.file = file
+        self.problems = problems
+    }
+
+    /// The first problem's text (what one-line callers show).
+    public var message: String { problems.first?.message ?? "" }
+
+    public var description: String {
+        problems.map { $0.line > 0 ? "\(file):\($0.line):\($0.column): error: \($0.message)" : "\(file): \($0.message)" }
+            .joined(separator: "\n")
+    }
 }

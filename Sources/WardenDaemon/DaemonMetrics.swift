@@ -45,6 +45,12 @@ public final class DaemonMetrics: Sendable {
         actionCounters = counters
     }
 
+    /// `warden_build_info{version,commit} 1`, the Prometheus convention for "which build is this".
+    public func recordBuild(version: String, commit: String) {
+        registry.makeGauge(descriptor: Self.name("build_info", "", "The running build: version and git commit"),
+                           labels: [("version", version), ("commit", commit)]).set(Double(1))
+    }
+
     func judged(_ action: Action) { actionCounters[action]?.increment() }
 
     func ruleHit(_ rule: String) { counter("rule_hits", "rule", rule, help: "Posts each rule matched").increment() }

@@ -26,6 +26,9 @@ public struct Pardon: Sendable, Equatable {
     public var author: String
     public var guideline: String?
     public var at: Date
+    /// Who pardoned and why (`warden pardon --by --reason`); nil in ledgers from before v3.
+    public var moderator: String? = nil
+    public var reason: String? = nil
 }
 
 /// One write to the ledger, applied in the order the workers produced them.
@@ -60,9 +63,12 @@ public final class Ledger: Sendable {
     /// Opens (creating if needed) the ledger at `path`.
     /// - Parameter durable: `synchronous = FULL`, so a committed batch survives power loss
     ///   by itself; the daemon passes false when its per-batch `syncfs` flushes the WAL instead.
-    public init(path: String, durable: Bool = true) throws {
+    /// - Parameter readOnly: for the moderator commands that only read (`warden strikes`):
+    ///   they work with read access to the state alone, and never migrate.
+    public init(path: String, durable: Bool = true, readOnly: Bool = false) throws {
         self.path = path
         var configuration = Configuration()
+        configuration.readonly = readOnly
         configuration.busyMode = .timeout(10)
         configuration.label = "warden.ledger"
         configuration.prepareDatabase { db in
@@ -77,7 +83,7 @@ public final class Ledger: Sendable {
             try db.execute(sql: "PRAGMA page_size = 1024")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(pool)
+        if !readOnly { try Self.migrator.migrate(pool) }
     }
 
     private static var migrator: DatabaseMigrator {
@@ -112,6 +118,9 @@ public final class Ledger: Sendable {
                 CREATE INDEX superseded_by_post ON superseded(post_id, by_at);
                 CREATE INDEX superseded_by_time ON superseded(recorded);
                 """)
+        }
+        migrator.registerMigration("v3-pardon-moderator") { db in
+            try db.execute(sql: "ALTER TABLE pardons ADD COLUMN moderator TEXT; ALTER TABLE pardons ADD COLUMN reason TEXT")
         }
         return migrator
     }
@@ -322,21 +331,42 @@ public final class Ledger: Sendable {
                 guard let action = Action(rawValue: row["action"]) else { return nil }
                 return EscalationRecord(postID: row["post_id"], action: action, at: Date(timeIntervalSince1970: row["at"]))
             }
-            let pardons = try Row.fetchAll(db, sql: "SELECT id, author, guideline, at FROM pardons WHERE author = ? ORDER BY id", arguments: [author]).map {
-                Pardon(id: $0["id"], author: $0["author"], guideline: $0["guideline"], at: Date(timeIntervalSince1970: $0["at"]))
+            // SELECT *: a ledger opened read-only is not migrated and may lack moderator and reason.
+            let pardons = try Row.fetchAll(db, sql: "SELECT * FROM pardons WHERE author = ? ORDER BY id", arguments: [author]).map {
+                Pardon(id: $0["id"], author: $0["author"], guideline: $0["guideline"], at: Date(timeIntervalSince1970: $0["at"]),
+                       moderator: $0["moderator"], reason: $0["reason"])
             }
             return Standing(author: author, strikes: strikes, escalations: escalations, pardons: pardons)
         }
     }
 
+    /// Authors under an escalation now, the strongest one each, for `warden strikes --escalated`.
+    public func escalatedAuthors() throws -> [(author: String, escalation: EscalationRecord)] {
+        try pool.read { db in
+            var strongest: [String: EscalationRecord] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT author, post_id, action, at FROM escalations ORDER BY at") {
+                guard let action = Action(rawValue: row["action"]) else { continue }
+                let record = EscalationRecord(postID: row["post_id"], action: action, at: Date(timeIntervalSince1970: row["at"]))
+                let author: String = row["author"]
+                if strongest[author].map({ $0.action < action }) ?? true { strongest[author] = record }
+            }
+            return strongest.sorted { $0.key < $1.key }.map { (author: $0.key, escalation: $0.value) }
+        }
+    }
+
+    /// Guidelines that have strikes in the ledger (a pardon may name one the rules no longer have).
+    public func struckGuidelines() throws -> Set<String> {
+        try pool.read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT guideline FROM strikes")) }
+    }
+
     /// Forgives an author's strikes (all, or one guideline's) and lifts any escalation.
     /// Returns the number of strikes removed. A running daemon applies it within a second.
     @discardableResult
-    public func pardon(author: String, guideline: String?, at: Date = Date()) throws -> Int {
+    public func pardon(author: String, guideline: String?, at: Date = Date(), moderator: String? = nil, reason: String? = nil) throws -> Int {
         try pool.write { db in
             let removed = try Self.applyPardon(db, author: author, guideline: guideline)
-            try db.execute(sql: "INSERT INTO pardons(author, guideline, at, strikes_removed) VALUES (?, ?, ?, ?)",
-                           arguments: [author, guideline, at.timeIntervalSince1970, removed])
+            try db.execute(sql: "INSERT INTO pardons(author, guideline, at, strikes_removed, moderator, reason) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [author, guideline, at.timeIntervalSince1970, removed, moderator, reason])
             return removed
         }
     }

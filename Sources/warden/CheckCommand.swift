@@ -12,7 +12,7 @@ struct CheckCommand: ParsableCommand {
     var printPatterns = false
 
     func run() throws {
-        let ruleSet = try loadRules(options.directory(directory), runExamples: !printPatterns, format: options.format)
+        let (ruleSet, overlay) = try loadRulesWithOrigins(options.directory(directory), runExamples: !printPatterns, format: options.format)
         if printPatterns {
             for rule in ruleSet.rules {
                 for pattern in rule.allPatterns {
@@ -53,13 +53,44 @@ struct CheckCommand: ParsableCommand {
             w.key("examples"); w.int(examples)
             w.key("ruleset"); w.string(ruleSet.digest)
             w.key("diagnostics"); writeDiagnostics(ruleSet.warnings, to: &w)
+            if let overlay {
+                w.key("origins")
+                w.beginArray()
+                for origin in overlay.origins + overlay.removed {
+                    w.beginObject()
+                    w.key("rule"); w.string(origin.rule)
+                    w.key("origin"); w.string(origin.mode == "off" ? "off" : origin.kind.rawValue)
+                    w.key("mode"); w.string(origin.mode ?? ruleSet.rule(id: origin.rule)?.mode.rawValue ?? "off")
+                    w.key("location"); w.string(origin.location.description)
+                    w.endObject()
+                }
+                w.endArray()
+            }
             w.endObject()
             Output.standard.write(w.bytes + [0x0A])
         } else {
             for warning in ruleSet.warnings { Output.standard.line(Style.yellow(warning.description)) }
+            if let overlay { printOrigins(overlay, ruleSet: ruleSet) }
             Output.standard.line(
                 "\(Style.green("ok")): \(ruleSet.guidelines.count) guidelines, \(ruleSet.rules.count) rules, \(examples) examples pass; ruleset \(ruleSet.digest)")
         }
         Output.standard.flush()
+    }
+
+    /// Where each effective rule came from: shipped, added or replaced locally, or switched.
+    private func printOrigins(_ overlay: RuleOverlay.Loaded, ruleSet: RuleSet) {
+        let width = (overlay.origins + overlay.removed).map(\.rule.count).max() ?? 0
+        Output.standard.line("effective rules (shipped \(RuleOverlay(path: ruleSet.directory)?.shipped ?? ""), local \(RuleOverlay(path: ruleSet.directory)?.local ?? "")):")
+        for origin in overlay.origins + overlay.removed {
+            let label: String
+            switch origin.kind {
+            case .shipped: label = "shipped"
+            case .local: label = "local (added)"
+            case .replaced: label = "local (replaces shipped)"
+            case .switched: label = origin.mode == "off" ? "shipped, switched off locally" : "shipped, switched to \(origin.mode ?? "") locally"
+            }
+            let shadow = ruleSet.rule(id: origin.rule)?.mode == .shadow && origin.kind != .switched ? ", shadow" : ""
+            Output.standard.line("  \(origin.rule.padding(toLength: width, withPad: " ", startingAt: 0))  \(label)\(shadow)  \(origin.location)")
+        }
     }
 }

@@ -8,71 +8,35 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
 }
 
-/// Options every moderator command shares.
-struct RulesOptions: ParsableArguments {
-    @Option(name: .long, help: "Rules directory (default: ./rules, or /etc/warden/rules when run under systemd).")
-    var rules: String?
-
-    @Option(name: .long, help: "Output format: text or json.")
-    var format: OutputFormat = .text
-
-    @Option(name: .customLong("org-name"), help: "Organisation name used in messages (default: from --config, else \"our team\").")
-    var orgName: String?
-
-    @Option(name: .customLong("org-contact"), help: "Where posters are invited to write privately (default: from --config).")
-    var orgContact: String?
-
-    @Option(name: .long, help: "Daemon configuration file (warden.yaml): organisation and rules directory come from it.")
-    var config: String?
-
-    /// A configuration file that does not load is a usage error, reported before anything runs.
-    func validate() throws {
-        _ = try configuration()
-    }
-
-    /// The configuration file, if one was given; exits 2 with its error if it does not load.
-    func configuration() throws -> DaemonConfiguration? {
-        guard let config else { return nil }
-        do {
-            return try DaemonConfiguration.load(file: config)
-        } catch {
-            Output.error("warden: \(error)")
-            throw ExitStatus.inputError
-        }
-    }
-
-    var organisation: Organisation {
-        let configured = (try? configuration())??.organisation ?? Organisation()
-        return Organisation(name: orgName ?? configured.name, contact: orgContact ?? configured.contact)
-    }
-
-    /// The rules directory to use when none is given.
-    static func defaultRulesDirectory() -> String {
-        if ProcessInfo.processInfo.environment["INVOCATION_ID"] != nil,
-            FileManager.default.fileExists(atPath: "/etc/warden/rules")
-        {
-            return "/etc/warden/rules"
-        }
-        return "./rules"
-    }
-
-    func directory(_ positional: String? = nil) -> String {
-        positional ?? rules ?? ((try? configuration())??.rulesDirectory) ?? Self.defaultRulesDirectory()
-    }
-}
-
-/// Exit codes shared by the commands.
+/// Exit codes shared by the commands (docs/OPS.md, "Exit codes"). Scripts tell "the
+/// decisions change" (1) from "the rules are broken" (3), and systemd stops restarting on
+/// a configuration error (78, EX_CONFIG, in the unit's RestartPreventExitStatus=).
 enum ExitStatus {
+    /// The command's own finding: decisions change (`diff`), failing examples (`test`).
     static let findings = ExitCode(1)
+    /// Usage or input error: bad flag, missing file, invalid input lines, unknown name.
     static let inputError = ExitCode(2)
+    /// The rules do not validate.
+    static let invalidRules = ExitCode(3)
+    /// warden.yaml missing or invalid (sysexits.h EX_CONFIG).
+    static let configError = ExitCode(78)
 }
 
-/// Loads rules or prints every diagnostic and exits 1 (invalid rules) or 2 (no such directory).
+/// Loads rules or prints every diagnostic and exits 3 (invalid rules) or 2 (no such directory).
 func loadRules(_ directory: String, runExamples: Bool, format: OutputFormat = .text) throws -> RuleSet {
+    try loadRulesWithOrigins(directory, runExamples: runExamples, format: format).ruleSet
+}
+
+/// As `loadRules`, with where each rule came from when `directory` is SHIPPED:LOCAL.
+func loadRulesWithOrigins(_ directory: String, runExamples: Bool, format: OutputFormat = .text) throws -> (ruleSet: RuleSet, overlay: RuleOverlay.Loaded?) {
     do {
-        return try RuleLoader.load(directory: directory, runExamples: runExamples)
+        if let overlay = RuleOverlay(path: directory) {
+            let loaded = try overlay.load(runExamples: runExamples)
+            return (loaded.ruleSet, loaded)
+        }
+        return (try RuleLoader.load(directory: directory, runExamples: runExamples), nil)
     } catch {
-        let missing = !FileManager.default.fileExists(atPath: directory)
+        let missing = !FileManager.default.fileExists(atPath: RuleOverlay(path: directory)?.shipped ?? directory)
         if format == .json {
             var w = JSONWriter()
             w.beginObject()
@@ -84,7 +48,7 @@ func loadRules(_ directory: String, runExamples: Bool, format: OutputFormat = .t
         } else {
             Output.error(error.description)
         }
-        throw missing ? ExitStatus.inputError : ExitStatus.findings
+        throw missing ? ExitStatus.inputError : ExitStatus.invalidRules
     }
 }
 

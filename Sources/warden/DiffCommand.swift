@@ -2,24 +2,38 @@ import ArgumentParser
 import Foundation
 import WardenCore
 
-/// `warden diff --rules NEW [FILE]`: every post whose decision would change under NEW.
+/// `warden diff --new-rules NEW [FILE]`: every post whose decision would change under NEW.
 struct DiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Judge past posts with the current rules and with NEW, and show every post whose decision changes.",
-        discussion: "Exit status: 0 no change, 1 some decisions change, 2 input error (like diff(1)).")
+        discussion: "Exit status: 0 no change, 1 some decisions change, 2 usage or input error (including invalid post lines, which are skipped), 3 either rules directory does not validate.")
 
-    @Option(name: .long, help: "The changed rules directory to compare.") var rules: String
-    @Option(name: .long, help: "The rules in force (default: ./rules).") var current: String?
+    @Option(name: .customLong("new-rules"), help: "The changed rules directory to compare with the rules in force.")
+    var newRules: String?
+    @Option(name: .customLong("rules"), help: ArgumentHelp("Deprecated spelling of --new-rules.", visibility: .hidden))
+    var deprecatedRules: String?
+    @Option(name: .long, help: "The rules in force (default: the configuration's, ./rules, or the installed ones).") var current: String?
     @Argument(help: "JSON Lines file of posts (default: the posts in STATE/done/).") var file: String?
-    @Option(name: .long, help: "State directory whose done/ holds past posts.") var state: String = "./var"
+    @OptionGroup var config: ConfigOptions
+    @OptionGroup var stateOptions: StateOptions
     @Flag(name: .long, help: "Replay posts in order with strikes, escalation, repeats and floods.") var simulate = false
     @Option(name: .long, help: "Output format: text or json (one change per line).") var format: OutputFormat = .text
 
+    func validate() throws {
+        if newRules != nil && deprecatedRules != nil { throw ValidationError("give --new-rules once (--rules is its old spelling)") }
+        if newRules == nil && deprecatedRules == nil { throw ValidationError("missing --new-rules DIR: the changed rules to compare") }
+    }
+
     func run() throws {
-        let old = try loadRules(current ?? RulesOptions.defaultRulesDirectory(), runExamples: false)
-        let new = try loadRules(rules, runExamples: false)
-        let posts = try loadPosts()
+        if deprecatedRules != nil {
+            Output.error("warden diff: --rules is deprecated here (it means the rules in force everywhere else); use --new-rules")
+        }
+        let settings = try config.settings()
+        let old = try loadRules(RulesLocationOptions.resolve(given: current, local: nil, settings: settings), runExamples: false)
+        let new = try loadRules(newRules ?? deprecatedRules ?? "", runExamples: false)
+        let state = stateOptions.root(settings: settings)
+        let (posts, invalid) = try loadPosts(state: state)
         let before = Replay(ruleSet: old, simulate: simulate)
         let after = Replay(ruleSet: new, simulate: simulate)
         let out = Output.standard
@@ -60,20 +74,24 @@ struct DiffCommand: ParsableCommand {
             for (transition, count) in transitions.sorted(by: { $0.value > $1.value }) { out.line("  \(transition): \(count)") }
         }
         out.flush()
+        // Like scan: skipped input lines make the comparison incomplete, which outranks "changes".
+        if invalid > 0 { throw ExitStatus.inputError }
         if changed > 0 { throw ExitStatus.findings }
     }
 
-    private func loadPosts() throws -> [Post] {
+    private func loadPosts(state: String) throws -> (posts: [Post], invalid: Int) {
         var posts: [Post] = []
+        var invalid = 0
         if let file {
             var source = try LineSource(path: file)
             while source.next({ lineNumber, line in
                 guard !LineSource.isBlank(line) else { return }
                 do throws(PostError) { posts.append(try PostParser.parse(line)) } catch {
+                    invalid += 1
                     Output.error("warden diff: \(file):\(lineNumber): \(error.reason); skipped")
                 }
             }) {}
-            return posts
+            return (posts, invalid)
         }
         let done = state + "/done"
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: done) else {
@@ -91,6 +109,6 @@ struct DiffCommand: ParsableCommand {
         if simulate {
             posts.sort { ($0.createdAt ?? "") < ($1.createdAt ?? "") }
         }
-        return posts
+        return (posts, invalid)
     }
 }

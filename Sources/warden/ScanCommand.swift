@@ -10,16 +10,17 @@ struct ScanCommand: ParsableCommand {
         discussion: "Invalid lines are reported on stderr with their line number and skipped; the exit status is then 2.")
 
     @Argument(help: "JSON Lines file of posts, or '-' for stdin (the default).") var file: String?
-    @Option(name: .long, help: "Rules directory (default: ./rules).") var rules: String?
+    @OptionGroup var config: ConfigOptions
+    @OptionGroup var rules: RulesLocationOptions
+    @OptionGroup var organisation: OrganisationOptions
     @Option(name: .long, help: "Output format: json (one decision per line, the default) or text.") var format: OutputFormat = .json
     @Flag(name: .long, help: "Print only posts that need an action.") var actionsOnly = false
     @Flag(name: .long, help: "At the end, print on stderr the time spent in each rule's patterns, slowest first.") var profile = false
-    @Option(name: .customLong("org-name")) var orgName: String = "our team"
-    @Option(name: .customLong("org-contact")) var orgContact: String = "a private message to our page"
 
     func run() throws {
-        let ruleSet = try loadRules(rules ?? RulesOptions.defaultRulesDirectory(), runExamples: false)
-        let judge = Judge(ruleSet: ruleSet, organisation: Organisation(name: orgName, contact: orgContact))
+        let settings = try config.settings()
+        let ruleSet = try loadRules(rules.path(settings: settings), runExamples: false)
+        let judge = Judge(ruleSet: ruleSet, organisation: organisation.organisation(settings: settings))
         judge.profiling = profile
         var source = try LineSource(path: file)
         let out = Output.standard

@@ -4,31 +4,58 @@ import WardenCore
 import WardenDaemon
 
 /// `warden strikes AUTHOR`: an author's strikes, escalation and pardons, from the ledger.
+/// `warden strikes --escalated`: every author under an escalation now.
 struct StrikesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strikes",
-        abstract: "Show an author's strikes and escalation from the strike ledger.")
+        abstract: "Show an author's strikes and escalation, or every escalated author, from the strike ledger.",
+        discussion: "Reads the ledger read-only: read access to the state directory is enough.")
 
     @Argument(help: "The author id, as in the posts' author.id.")
-    var author: String
+    var author: String?
 
-    @Option(name: .long, help: "State root of the daemon (default ./var).")
-    var state: String = "./var"
+    @Flag(name: .long, help: "List every author under an escalation (hold_author, block_author) instead.")
+    var escalated = false
 
-    @Option(name: .long, help: "Output format: text or json.")
-    var format: OutputFormat = .text
+    @OptionGroup var config: ConfigOptions
+    @OptionGroup var stateOptions: StateOptions
+    @OptionGroup var output: FormatOptions
+
+    func validate() throws {
+        if author == nil && !escalated { throw ValidationError("give an AUTHOR, or --escalated for every escalated author") }
+        if author != nil && escalated { throw ValidationError("give an AUTHOR or --escalated, not both") }
+    }
 
     func run() throws {
-        let ledger = try StrikesCommand.openLedger(state: state)
-        let standing = try ledger.standing(of: author)
+        let ledger = try Self.openLedger(state: stateOptions.root(settings: try config.settings()), readOnly: true)
         let formatter = ISO8601DateFormatter()
-        switch format {
+        guard let author else {
+            let authors = try ledger.escalatedAuthors()
+            switch output.format {
+            case .json:
+                let list: [[String: Any]] = authors.map {
+                    ["author": $0.author, "escalation": $0.escalation.action.rawValue, "since": formatter.string(from: $0.escalation.at), "post_id": $0.escalation.postID]
+                }
+                print(String(decoding: try JSONSerialization.data(withJSONObject: list, options: [.sortedKeys]), as: UTF8.self))
+            case .text:
+                if authors.isEmpty { print("no author is escalated") }
+                for (author, record) in authors {
+                    print("\(author)\t\(record.action.rawValue)\tsince \(formatter.string(from: record.at))\tpost \(record.postID)")
+                }
+            }
+            return
+        }
+        let standing = try ledger.standing(of: author)
+        switch output.format {
         case .json:
             let object: [String: Any] = [
                 "author": author,
                 "strikes": standing.strikes.map { ["post_id": $0.postID, "guideline": $0.guideline, "at": formatter.string(from: $0.at)] },
                 "escalation": standing.escalations.map(\.action).max()?.rawValue ?? NSNull(),
-                "pardons": standing.pardons.map { ["guideline": $0.guideline ?? NSNull(), "at": formatter.string(from: $0.at)] as [String: Any] },
+                "pardons": standing.pardons.map {
+                    ["guideline": $0.guideline ?? NSNull(), "at": formatter.string(from: $0.at),
+                     "moderator": $0.moderator ?? NSNull(), "reason": $0.reason ?? NSNull()] as [String: Any]
+                },
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -43,17 +70,26 @@ struct StrikesCommand: ParsableCommand {
                 print("escalation: none")
             }
             for pardon in standing.pardons {
-                print("pardoned \(pardon.guideline.map { "guideline \($0)" } ?? "all strikes") at \(formatter.string(from: pardon.at))")
+                let who = pardon.moderator.map { " by \($0)" } ?? ""
+                let why = pardon.reason.map { ": \($0)" } ?? ""
+                print("pardoned \(pardon.guideline.map { "guideline \($0)" } ?? "all strikes") at \(formatter.string(from: pardon.at))\(who)\(why)")
             }
         }
     }
 
-    /// Opens the daemon's ledger, or says where it looked and what to pass instead.
-    static func openLedger(state: String) throws -> Ledger {
+    /// Opens the daemon's ledger, or says where it looked and what to pass instead (exit 2,
+    /// without the usage text: the command line was fine, the state is not where it said).
+    static func openLedger(state: String, readOnly: Bool) throws -> Ledger {
         let layout = SpoolLayout(root: state)
         guard FileManager.default.fileExists(atPath: layout.ledger) else {
-            throw ValidationError("no strike ledger at \(layout.ledger); pass --state with the daemon's state root (e.g. /var/lib/warden)")
+            Output.error("warden: no strike ledger at \(layout.ledger); pass --state with the daemon's state root (e.g. /var/lib/warden), or --config with its warden.yaml")
+            throw ExitStatus.inputError
         }
-        return try Ledger(path: layout.ledger)
+        do {
+            return try Ledger(path: layout.ledger, readOnly: readOnly)
+        } catch {
+            Output.error("warden: cannot open the strike ledger \(layout.ledger)\(readOnly ? " for reading" : ""): \(error)")
+            throw ExitStatus.inputError
+        }
     }
 }

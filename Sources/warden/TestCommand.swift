@@ -12,6 +12,7 @@ struct TestCommand: ParsableCommand {
 
     func run() throws {
         let ruleSet = try loadRules(options.directory(directory), runExamples: false, format: options.format)
+        for id in rule where ruleSet.rule(id: id) == nil { throw unknownName("rule", id, known: ruleSet.ruleIDs) }
         let report = ExampleRunner.run(ruleSet, organisation: options.organisation, only: rule.isEmpty ? nil : Set(rule))
         if options.format == .json {
             var w = JSONWriter()

@@ -8,9 +8,15 @@ struct Warden: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "warden",
         abstract: "Moderation rules daemon: enforce community guidelines on posts in a spool directory.",
+        discussion: """
+            Exit status: 0 ok; 1 the command's finding (decisions change, failing examples); \
+            2 usage or input error (including unknown rule or guideline names); 3 the rules do not \
+            validate; 78 the configuration file is missing or invalid.
+            """,
+        version: BuildInfo.description,
         subcommands: [
             CheckCommand.self, TestCommand.self, ExplainCommand.self, ScanCommand.self, EvalCommand.self, DiffCommand.self,
-            GuidelinesCommand.self,
+            GuidelinesCommand.self, ConfigCommand.self,
         ] + DaemonCommands.all
     )
 

@@ -59,13 +59,13 @@ struct CLITests {
         #expect(result.stdout.contains("sha256:"))
     }
 
-    @Test func checkNamesFileLineAndColumnAndExitsOne() throws {
+    @Test func checkNamesFileLineAndColumnAndExitsThree() throws {
         let dir = try WardenProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try "guideline: spam\ntitle: T\ntext: t\nrules:\n  - id: s.a\n    patterns: ['(unclosed']\n    action: hide\n"
             .write(toFile: dir + "/spam.yaml", atomically: true, encoding: .utf8)
         let result = try WardenProcess.run(["check", dir])
-        #expect(result.status == 1)
+        #expect(result.status == 3, "invalid rules exit 3, apart from diff's and test's findings (1)")
         #expect(result.stderr.contains("spam.yaml:6:26: error: pattern does not compile"))
     }
 
@@ -169,12 +169,17 @@ struct CLITests {
             {"id":"a","author":{"id":"u"},"text":"check out my channel"}
             {"id":"b","author":{"id":"u"},"text":"nice day"}
             """.write(toFile: dir + "/posts.jsonl", atomically: true, encoding: .utf8)
-        let result = try WardenProcess.run(["diff", "--current", WardenProcess.fixtureRules, "--rules", dir + "/new", dir + "/posts.jsonl"])
+        let result = try WardenProcess.run(["diff", "--current", WardenProcess.fixtureRules, "--new-rules", dir + "/new", dir + "/posts.jsonl"])
         #expect(result.status == 1)
         #expect(result.stdout.contains("a: hide [spam.channel] → delete [spam.channel]"))
         #expect(result.stdout.contains("1 of 2 decisions change"))
-        let same = try WardenProcess.run(["diff", "--current", WardenProcess.fixtureRules, "--rules", WardenProcess.fixtureRules, dir + "/posts.jsonl"])
+        let same = try WardenProcess.run(["diff", "--current", WardenProcess.fixtureRules, "--new-rules", WardenProcess.fixtureRules, dir + "/posts.jsonl"])
         #expect(same.status == 0)
+        // The old spelling still works, with a note.
+        let old = try WardenProcess.run(["diff", "--current", WardenProcess.fixtureRules, "--rules", dir + "/new", dir + "/posts.jsonl"])
+        #expect(old.status == 1)
+        #expect(old.stderr.contains("--rules is deprecated here"))
+        #expect(old.stdout.contains("1 of 2 decisions change"))
     }
 
     @Test func guidelinesArePublishedFromTheRules() throws {
@@ -248,6 +253,7 @@ struct ConfigTests {
             ["explain", "--config", dir + "/warden.yaml", "--org-name", "Acme", "--rules", dir + "/rules", "--format", "json", "lottery"])
         #expect(overridden.stdout.contains("Acme asks you"))
         let missing = try WardenProcess.run(["explain", "--config", dir + "/missing.yaml", "--rules", dir + "/rules", "x"])
-        #expect(missing.status == 2)
+        #expect(missing.status == 78, "a missing configuration is EX_CONFIG")
+        #expect(missing.stderr.contains("missing.yaml: configuration file not found"))
     }
 }

@@ -15,7 +15,11 @@ struct DaemonSystemdTests {
         let directory = "/tmp/warden-unit-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = directory + "/warden.service"
-        try unit.replacingOccurrences(of: "/usr/local/bin/warden", with: WardenBinary.path).write(toFile: path, atomically: true, encoding: .utf8)
+        // The @…@ paths as `make install PREFIX=/usr` fills them in, the binary being the one under test.
+        let installed = unit.replacingOccurrences(of: "@BINDIR@/warden", with: WardenBinary.path)
+            .replacingOccurrences(of: "@SYSCONFDIR@", with: "/etc").replacingOccurrences(of: "@DATADIR@", with: "/usr/share")
+            .replacingOccurrences(of: "@STATEDIR@", with: "/var/lib/warden").replacingOccurrences(of: "@DOCDIR@", with: "/usr/share/doc/warden")
+        try installed.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 

@@ -123,8 +123,8 @@ extension String {
 }
 
 /// Suggests the closest known name for a misspelt key or placeholder.
-enum DidYouMean {
-    static func suggest(_ word: String, from candidates: some Sequence<String>) -> String? {
+public enum DidYouMean {
+    public static func suggest(_ word: String, from candidates: some Sequence<String>) -> String? {
         var best: (String, Int)?
         for candidate in candidates {
             let distance = editDistance(word, candidate)

@@ -11,6 +11,8 @@ public enum RuleLoader {
     /// Loads `directory`. With `runExamples`, every rule's examples are judged too and a
     /// failing example is an error: a rules directory is valid only if its examples hold.
     public static func load(directory: String, runExamples: Bool = true) throws(RuleLoadError) -> RuleSet {
+        // "SHIPPED:LOCAL" (a server's /usr/share/warden/rules:/etc/warden/rules.d): RuleOverlay.swift.
+        if let overlay = RuleOverlay(path: directory) { return try overlay.load(runExamples: runExamples).ruleSet }
         var context = LoadContext(directory: directory)
         let ruleSet = context.load()
         var diagnostics = context.diagnostics
@@ -177,7 +179,7 @@ struct LoadContext {
         return "sha256:" + hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
-    private mutating func parseYAML(_ file: String) -> Node? {
+    mutating func parseYAML(_ file: String) -> Node? {
         let path = directory + "/" + file
         guard let data = FileManager.default.contents(atPath: path) else {
             error(SourceLocation(file: file, line: 1, column: 1), "cannot read the file")
@@ -296,7 +298,7 @@ struct LoadContext {
 
     // MARK: Guidelines and rules
 
-    private mutating func parseGuideline(file: String, root: Node, index: Int) -> (guideline: Guideline, rules: [Rule])? {
+    mutating func parseGuideline(file: String, root: Node, index: Int) -> (guideline: Guideline, rules: [Rule])? {
         guard let mapping = root.mapping else {
             error(location(file, root), "a guideline file must be a mapping with guideline, title, text, url and rules")
             return nil
@@ -343,7 +345,7 @@ struct LoadContext {
         return (guideline, rules)
     }
 
-    private mutating func parseRule(file: String, node: Node, guidelineIndex: Int, guideline: Guideline) -> Rule? {
+    mutating func parseRule(file: String, node: Node, guidelineIndex: Int, guideline: Guideline) -> Rule? {
         guard let mapping = node.mapping else {
             error(location(file, node), "each rule must be a mapping with at least id and action")
             return nil
@@ -617,7 +619,7 @@ struct LoadContext {
 
     // MARK: Escalation
 
-    private mutating func parseEscalation(file: String, root: Node, guidelines: Set<String>) -> EscalationPolicy {
+    mutating func parseEscalation(file: String, root: Node, guidelines: Set<String>) -> EscalationPolicy {
         var policy = EscalationPolicy()
         guard let mapping = root.mapping else {
             error(location(file, root), "escalation.yaml must be a mapping with window, count and thresholds")
@@ -671,7 +673,7 @@ struct LoadContext {
     /// alternation whose branches can match the same text, such as `(?:a|a)*` or `(\w|\d)+`.
     /// The match limits keep such a pattern from hanging a worker, but a post that hits them
     /// is held.
-    private mutating func checkBacktracking(_ rule: Rule) {
+    mutating func checkBacktracking(_ rule: Rule) {
         for pattern in rule.patterns {
             switch ReDoSCheck.shape(of: pattern.pattern.source) {
             case nil:

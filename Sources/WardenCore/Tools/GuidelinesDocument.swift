@@ -1,7 +1,8 @@
 /// The public community guidelines as Markdown, generated from the rule files that enforce
 /// them, so that what is published and what is enforced cannot drift apart.
 public enum GuidelinesDocument {
-    public static func markdown(_ ruleSet: RuleSet, organisation: Organisation = Organisation()) -> String {
+    /// `footer`: the closing line, already rendered (the CLI renders the configuration's template).
+    public static func markdown(_ ruleSet: RuleSet, organisation: Organisation = Organisation(), footer: String? = nil) -> String {
         var out = "# Community guidelines\n\n"
         out += "These guidelines apply to every comment on our pages. They are enforced by the same rules that produce this page.\n\n"
         for (index, guideline) in ruleSet.guidelines.enumerated() {
@@ -32,7 +33,7 @@ public enum GuidelinesDocument {
                 }
             }.joined(separator: "; ") + ". Complaints and questions never count.\n\n"
         }
-        out += "If you think we got it wrong, contact \(organisation.contact).\n"
+        out += (footer ?? "If you think we got it wrong, tell \(organisation.name) by \(organisation.contact).") + "\n"
         return out
     }
 
