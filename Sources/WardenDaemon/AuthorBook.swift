@@ -55,6 +55,11 @@ struct AuthorRecord: Sendable {
     }
 
     mutating func apply(_ pardon: Pardon) {
+        if let postID = pardon.postID {
+            strikes.removeAll { $0.postID == postID }
+            escalations.removeAll { $0.postID == postID }
+            return
+        }
         if let guideline = pardon.guideline {
             strikes.removeAll { $0.guideline == guideline }
         } else {

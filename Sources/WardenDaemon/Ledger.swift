@@ -26,6 +26,8 @@ public struct Pardon: Sendable, Equatable {
     public var author: String
     public var guideline: String?
     public var at: Date
+    /// Set for a review console take-back: only this post's strikes (and escalation) are forgiven.
+    public var postID: String? = nil
 }
 
 /// One write to the ledger, applied in the order the workers produced them.
@@ -113,6 +115,7 @@ public final class Ledger: Sendable {
                 CREATE INDEX superseded_by_time ON superseded(recorded);
                 """)
         }
+        migrator.registerMigration("v3-pardon-post") { db in try db.execute(sql: "ALTER TABLE pardons ADD COLUMN post_id TEXT") }
         return migrator
     }
 
@@ -248,7 +251,9 @@ public final class Ledger: Sendable {
                         try deleteEscalation.execute(arguments: [change.postID])
                     }
                 case .pardon(let pardon):
-                    try Self.applyPardon(db, author: pardon.author, guideline: pardon.guideline)
+                    if let postID = pardon.postID { try Self.applyTakeBack(db, postID: postID) } else {
+                        try Self.applyPardon(db, author: pardon.author, guideline: pardon.guideline)
+                    }
                 }
             }
         }
@@ -290,8 +295,8 @@ public final class Ledger: Sendable {
 
     func pardons(after id: Int64) throws -> [Pardon] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, author, guideline, at FROM pardons WHERE id > ? ORDER BY id", arguments: [id]).map {
-                Pardon(id: $0["id"], author: $0["author"], guideline: $0["guideline"], at: Date(timeIntervalSince1970: $0["at"]))
+            try Row.fetchAll(db, sql: "SELECT id, author, guideline, at, post_id FROM pardons WHERE id > ? ORDER BY id", arguments: [id]).map {
+                Pardon(id: $0["id"], author: $0["author"], guideline: $0["guideline"], at: Date(timeIntervalSince1970: $0["at"]), postID: $0["post_id"])
             }
         }
     }

@@ -11,6 +11,9 @@ struct Warden: AsyncParsableCommand {
         subcommands: [
             CheckCommand.self, TestCommand.self, ExplainCommand.self, ScanCommand.self, EvalCommand.self, DiffCommand.self,
             GuidelinesCommand.self,
+            ConsoleCommand.self,
+            UsersCommand.self,
+            AuditCommand.self,
         ] + DaemonCommands.all
     )
 
