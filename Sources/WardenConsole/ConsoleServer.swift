@@ -156,6 +156,7 @@ public final class ReviewConsole: Sendable {
             }
         }
         router.post("/author/pardon") { [self] request, _ in try await withSession(request, post: true) { session, form in try pardon(form: form, session: session) } }
+        router.post("/author/escalate") { [self] request, _ in try await withSession(request, post: true) { session, form in try escalate(form: form, session: session) } }
         router.get("/rules") { [self] request, _ in try await withSession(request) { session, _ in try rulesPage(session: session) } }
         router.post("/rules/confirm") { [self] request, _ in
             try await withSession(request, post: true, admin: true) { session, form in try confirmRule(form: form, session: session) }
@@ -428,7 +429,8 @@ public final class ReviewConsole: Sendable {
             "strikes": perGuideline.sorted { $0.key < $1.key }.map { ["guideline": $0.key, "count": $0.value] },
             "strike_guidelines": perGuideline.keys.sorted(), "history": history,
             "pardons": standing.pardons.suffix(10).map { pardon -> [String: Any] in
-                ["what": pardon.postID.map { "strike of \($0) taken back" } ?? "pardoned \(pardon.guideline ?? "all guidelines")",
+                ["what": pardon.escalation.map { "escalated by hand to \($0.rawValue)" } ?? pardon.postID.map { "strike of \($0) taken back" }
+                    ?? "pardoned \(pardon.guideline ?? "all guidelines")",
                  "at": PageParts.time(pardon.at)]
             },
         ]
@@ -505,6 +507,22 @@ public final class ReviewConsole: Sendable {
                             before: ["strikes": before.strikes.count, "escalation": before.escalations.map(\.action.rawValue).max() ?? "none"],
                             after: ["strikes_removed": removed, "guideline": guideline ?? "all", "escalation": "none"])
         let text = "Pardoned \(author): \(removed) strike\(removed == 1 ? "" : "s") removed and any escalation lifted. The daemon applies it within a second."
+        return try page("author", title: "Author", session: session, flash: text, extra: ["author": try authorCard(author)])
+    }
+
+    private func escalate(form: FormData, session: Session) throws -> Response {
+        let author = form["author"] ?? ""
+        let reason = reason(form)
+        guard !author.isEmpty, !reason.isEmpty, let action = form["escalation"].flatMap(Action.init(rawValue:)),
+              action == .holdAuthor || action == .blockAuthor else {
+            return try page("message", title: "Escalate", session: session, status: .badRequest,
+                            extra: ["text": "An escalation needs an author, hold_author or block_author, and a reason. Nothing was changed.", "back": "/"])
+        }
+        let before = try ledger.standing(of: author)
+        try ledger.escalate(author: author, to: action)
+        try AuditLog.append(database, moderator: session.user.name, item: "author:" + author, action: "escalate", reason: reason,
+                            before: ["escalation": before.escalations.map(\.action.rawValue).max() ?? "none"], after: ["escalation": action.rawValue])
+        let text = "Escalated \(author) to \(action.rawValue) by hand. The daemon applies it within a second; a pardon lifts it."
         return try page("author", title: "Author", session: session, flash: text, extra: ["author": try authorCard(author)])
     }
 

@@ -121,13 +121,19 @@ enum Templates {
       <p>Escalation: {{#author.escalation}}<strong class="escalation">{{author.escalation}}</strong>{{/author.escalation}}{{^author.escalation}}none{{/author.escalation}}</p>
       <h3>Last decisions</h3>
       <ul class="history">{{#author.history}}<li><a href="/decision/{{post_id}}">{{post_id}}</a> {{action}} {{guidelines}} <small>{{at}}</small></li>{{/author.history}}{{^author.history}}<li>none</li>{{/author.history}}</ul>
-      <h3>Pardons</h3>
+      <h3>Pardons and escalations by hand</h3>
       <ul>{{#author.pardons}}<li>{{what}} <small>{{at}}</small></li>{{/author.pardons}}{{^author.pardons}}<li>none</li>{{/author.pardons}}</ul>
       <form method="post" action="/author/pardon" class="pardon">
         <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="author" value="{{author.id}}">
         <label>Pardon <select name="guideline"><option value="">all guidelines</option>{{#author.strike_guidelines}}<option>{{.}}</option>{{/author.strike_guidelines}}</select></label>
         <label>Reason <input name="reason_text" required maxlength="500"></label>
         <button type="submit">Pardon</button>
+      </form>
+      <form method="post" action="/author/escalate" class="pardon" id="form-escalate">
+        <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="author" value="{{author.id}}">
+        <label>Escalate by hand <select name="escalation"><option value="hold_author">hold all their posts</option><option value="block_author">block</option></select></label>
+        <label>Reason <input name="reason_text" required maxlength="500"></label>
+        <button type="submit" class="danger">Escalate</button>
       </form>
     </aside>
     """

@@ -28,6 +28,8 @@ public struct Pardon: Sendable, Equatable {
     public var at: Date
     /// Set for a review console take-back: only this post's strikes (and escalation) are forgiven.
     public var postID: String? = nil
+    /// Set for a moderator's escalation by hand: not a pardon, but it travels the same way.
+    public var escalation: Action? = nil
 }
 
 /// One write to the ledger, applied in the order the workers produced them.
@@ -116,6 +118,7 @@ public final class Ledger: Sendable {
                 """)
         }
         migrator.registerMigration("v3-pardon-post") { db in try db.execute(sql: "ALTER TABLE pardons ADD COLUMN post_id TEXT") }
+        migrator.registerMigration("v4-manual-escalation") { db in try db.execute(sql: "ALTER TABLE pardons ADD COLUMN escalation TEXT") }
         return migrator
     }
 
@@ -251,7 +254,7 @@ public final class Ledger: Sendable {
                         try deleteEscalation.execute(arguments: [change.postID])
                     }
                 case .pardon(let pardon):
-                    if let postID = pardon.postID { try Self.applyTakeBack(db, postID: postID) } else {
+                    if let escalation = pardon.escalation { try Self.applyEscalation(db, pardon: pardon, action: escalation) } else if let postID = pardon.postID { try Self.applyTakeBack(db, postID: postID) } else {
                         try Self.applyPardon(db, author: pardon.author, guideline: pardon.guideline)
                     }
                 }
@@ -295,8 +298,9 @@ public final class Ledger: Sendable {
 
     func pardons(after id: Int64) throws -> [Pardon] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, author, guideline, at, post_id FROM pardons WHERE id > ? ORDER BY id", arguments: [id]).map {
-                Pardon(id: $0["id"], author: $0["author"], guideline: $0["guideline"], at: Date(timeIntervalSince1970: $0["at"]), postID: $0["post_id"])
+            try Row.fetchAll(db, sql: "SELECT id, author, guideline, at, post_id, escalation FROM pardons WHERE id > ? ORDER BY id", arguments: [id]).map {
+                Pardon(id: $0["id"], author: $0["author"], guideline: $0["guideline"], at: Date(timeIntervalSince1970: $0["at"]), postID: $0["post_id"],
+                       escalation: ($0["escalation"] as String?).flatMap(Action.init(rawValue:)))
             }
         }
     }
@@ -327,8 +331,9 @@ public final class Ledger: Sendable {
                 guard let action = Action(rawValue: row["action"]) else { return nil }
                 return EscalationRecord(postID: row["post_id"], action: action, at: Date(timeIntervalSince1970: row["at"]))
             }
-            let pardons = try Row.fetchAll(db, sql: "SELECT id, author, guideline, at FROM pardons WHERE author = ? ORDER BY id", arguments: [author]).map {
-                Pardon(id: $0["id"], author: $0["author"], guideline: $0["guideline"], at: Date(timeIntervalSince1970: $0["at"]))
+            let pardons = try Row.fetchAll(db, sql: "SELECT id, author, guideline, at, post_id, escalation FROM pardons WHERE author = ? ORDER BY id", arguments: [author]).map {
+                Pardon(id: $0["id"], author: $0["author"], guideline: $0["guideline"], at: Date(timeIntervalSince1970: $0["at"]), postID: $0["post_id"],
+                       escalation: ($0["escalation"] as String?).flatMap(Action.init(rawValue:)))
             }
             return Standing(author: author, strikes: strikes, escalations: escalations, pardons: pardons)
         }

@@ -370,6 +370,44 @@ class Suite:
         self.shot(self.a, "rules", doc=True)
         assert "spam.maybe-promotion" in self.a.page_source
 
+    def test_escalate_and_pardon_on_author_card(self):
+        self.a.get(self.spool.base + "/author?id=u-7")
+        form = self.a.find_element(By.ID, "form-escalate")
+        form.find_element(By.CSS_SELECTOR, "option[value=hold_author]").click()
+        form.find_element(By.NAME, "reason_text").send_keys("repeated adverts across threads")
+        form.find_element(By.TAG_NAME, "button").click()
+        self.wait_text(self.a, "Escalated u-7 to hold_author by hand")
+        time.sleep(1.5)  # the daemon polls the ledger every half second
+        # A clean post from the escalated author is now held for review by the running daemon.
+        self.spool.post("e1", "thanks for fixing the road so quickly", author="u-7", name="Poster 7")
+        self.wait_queue(self.a, ["e1"])
+        self.a.get(self.spool.base + "/author?id=u-7")
+        assert "escalated by hand to hold_author" in self.a.page_source
+        form = self.a.find_element(By.CSS_SELECTOR, "form[action='/author/pardon']")
+        form.find_element(By.NAME, "reason_text").send_keys("talked to them")
+        form.find_element(By.TAG_NAME, "button").click()
+        self.wait_text(self.a, "Pardoned u-7")
+        self.shot(self.a, "author-card", doc=True)
+        time.sleep(1.5)
+        self.spool.post("e2", "thanks for fixing the road again", author="u-7", name="Poster 7")
+        time.sleep(2)
+        self.a.get(self.spool.base + "/")
+        assert not self.a.find_elements(By.CSS_SELECTOR, "tr[data-id='e2']"), "after the pardon a clean post is not held"
+
+    def test_cli_audit_and_eval_reviews(self):
+        audit = subprocess.run([self.spool.warden, "audit", "--state", self.spool.state, "--format", "json"],
+                               check=True, capture_output=True, text=True).stdout.splitlines()
+        entries = [json.loads(line) for line in audit]
+        assert any(e["action"] == "appeal_overturned" and e["item"] == "appeal-d1" for e in entries), audit[:3]
+        assert any(e["action"] == "removed" and e["item"] == "h2" and "Edited message" in e["after"] for e in entries)
+        result = subprocess.run([self.spool.warden, "eval", "--reviews", self.spool.state, "--rules", os.path.join(ROOT, "rules"),
+                                 "--format", "json"], capture_output=True, text=True)
+        report = json.loads(result.stdout)
+        # Every review is a labelled post: h1..h6 (released or removed), d1 (appeal), and the keyboard release.
+        assert report["posts"] >= 8, report
+        spam = [g for g in report["guidelines"] if g["label"] in ("spam",)]
+        assert spam and spam[0]["support"] >= 1, report["guidelines"]
+
     def test_logout(self):
         self.b.find_element(By.CSS_SELECTOR, "form.logout button").click()
         self.b.get(self.spool.base + "/")
@@ -403,7 +441,8 @@ def main():
     try:
         for name in ("login", "wrong_password", "held_posts_from_daemon", "release_one", "remove_with_edited_message",
                      "bulk_release_three", "two_sessions_race", "xss_inert", "logged_out_refused", "appeal_overturned",
-                     "keyboard_flow", "search_and_audit", "logout"):
+                     "keyboard_flow", "search_and_audit", "escalate_and_pardon_on_author_card",
+                     "cli_audit_and_eval_reviews", "logout"):
             suite.run(name, getattr(suite, "test_" + name))
     finally:
         suite.a.quit()

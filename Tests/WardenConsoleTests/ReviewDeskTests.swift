@@ -6,21 +6,27 @@ import WardenCore
 @testable import WardenConsole
 
 /// A temporary spool with a decisions.jsonl written by hand, indexed into a review database.
+/// Post ids whose strikes the desk asked the ledger to take back.
+final class TakeBackRecorder: Sendable {
+    let postIDs = Mutex<[String]>([])
+}
+
 final class DeskFixture: Sendable {
     let root: String
     let database: ReviewDatabase
     let desk: ReviewDesk
-    let takenBack = Mutex<[String]>([])
+    let recorder = TakeBackRecorder()
+    var takenBack: [String] { recorder.postIDs.withLock { $0 } }
 
     init() throws {
         root = NSTemporaryDirectory() + "warden-console-tests-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: root + "/outbox", withIntermediateDirectories: true)
         database = try ReviewDatabase.open(stateRoot: root)
         let templates = try ReviewTemplates.load(rulesDirectory: root + "/no-rules")
-        let taken = takenBack
+        let recorder = recorder
         desk = ReviewDesk(database: database, outbox: OutboxWriter(outbox: root + "/outbox"), templates: templates,
                           guidelineTitles: ["profanity": "No profanity", "spam": "No spam"],
-                          takeBack: { postID, _ in taken.withLock { $0.append(postID) } })
+                          takeBack: { postID, _ in recorder.postIDs.withLock { $0.append(postID) } })
     }
 
     deinit { try? FileManager.default.removeItem(atPath: root) }
@@ -202,7 +208,7 @@ final class DeskFixture: Sendable {
         #expect(file.action == "allow")
         #expect(file.appealID == "appeal-p1")
         #expect(file.message?.contains("you were right") == true)
-        #expect(f.takenBack.withLock { $0 } == ["p1"])
+        #expect(f.takenBack == ["p1"])
         let stats = try f.desk.ruleStats()
         #expect(stats["profanity.mild"]?.reversals == 1)
     }
@@ -219,7 +225,7 @@ final class DeskFixture: Sendable {
             Issue.record("a second restore must be refused"); return
         }
         #expect(sentence.hasPrefix("alice already restored this"))
-        #expect(f.takenBack.withLock { $0 } == ["p1"])
+        #expect(f.takenBack == ["p1"])
     }
 
     @Test func aMissedPostNeedsAGuidelineAndIsLabelledWithIt() throws {
