@@ -52,6 +52,7 @@ test: deps
 	$(DEBUG_BIN) check rules/
 	$(DEBUG_BIN) test rules/
 	$(MAKE) package-test
+	$(MAKE) browser-test
 
 # ---------------------------------------------------------------------------------------
 # Installing and packaging (docs/OPS.md). `make install` for any PREFIX and DESTDIR; the
@@ -134,8 +135,11 @@ fuzz: deps
 # var/outbox/. Ctrl-C stops it after finishing the posts in flight.
 RUN_ARGS ?=
 run: build
-	@mkdir -p var
-	$(DEBUG_BIN) run --rules rules --state var $(RUN_ARGS)
+	@mkdir -p var/inbox var/outbox var/state
+	@$(DEBUG_BIN) users list --state var | grep -q . || $(DEBUG_BIN) users add admin --role admin --state var </dev/null
+	@echo "review console: http://127.0.0.1:8080/ (user admin; the password is printed above, once)"
+	@$(DEBUG_BIN) console --rules rules --state var & console=$$!; trap "kill $$console 2>/dev/null" EXIT INT TERM; \
+	  $(DEBUG_BIN) run --rules rules --state var $(RUN_ARGS)
 
 # Sustained posts/s and rename-to-action-file latency (burst of BENCH_POSTS, then a fixed
 # BENCH_RATE posts/s), peak RSS. Durable writes on. Figures in docs/DAEMON.md.
@@ -163,3 +167,26 @@ SOAK_RATE    ?= 2000
 SOAK_ARGS    ?=
 soak: release
 	python3 scripts/soak.py --warden $(RELEASE_BIN) --minutes $(SOAK_MINUTES) --rate $(SOAK_RATE) $(SOAK_ARGS)
+
+# ---------------------------------------------------------------------------------------
+# Review console targets (see docs/CONSOLE.md).
+
+.PHONY: browser-deps browser-test bench-console
+
+# Debian's chromium and chromedriver, and selenium from PyPI, installed when missing.
+browser-deps:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  echo "make: installing chromium chromium-driver"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	@python3 -c "import selenium" 2>/dev/null || { echo "make: installing selenium"; python3 -m pip install -q selenium; }
+
+# The console in a real browser against a real daemon; screenshots in BROWSER_OUT.
+BROWSER_OUT ?= .build/browser-test
+browser-test: deps browser-deps
+	$(SWIFT) build
+	WARDEN_BIN=$(CURDIR)/$(DEBUG_BIN) python3 Tests/Browser/console_test.py --out $(BROWSER_OUT)
+
+# Queue page and action latency under 20 sessions with 10,000 held and 1,000,000 past
+# decisions; the daemon's posts/s with and without that load. Figures in docs/CONSOLE.md.
+bench-console: release
+	python3 scripts/bench-console.py --warden $(RELEASE_BIN)

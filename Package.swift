@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // The only C in the project: Debian's libpcre2-dev seen through pkg-config.
@@ -50,17 +52,35 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // The review console (`warden console`): its own process over the daemon's state
+        // directory, so that web traffic never competes with the judging threads.
+        .target(
+            name: "WardenConsole",
+            dependencies: [
+                "WardenCore",
+                "WardenDaemon",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "warden",
             dependencies: [
                 "WardenCore",
                 "WardenDaemon",
+                "WardenConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "WardenCoreTests", dependencies: ["WardenCore"]),
         .testTarget(name: "WardenDaemonTests", dependencies: ["WardenDaemon", "WardenCore"]),
+        .testTarget(name: "WardenConsoleTests", dependencies: ["WardenConsole", "WardenDaemon", "WardenCore"]),
         .testTarget(name: "EndToEndTests", dependencies: []),
     ],
     swiftLanguageModes: [.v6]

@@ -55,6 +55,15 @@ struct AuthorRecord: Sendable {
     }
 
     mutating func apply(_ pardon: Pardon) {
+        if let escalation = pardon.escalation {
+            escalations.append(EscalationRecord(postID: Ledger.manualEscalationID(pardon.id), action: escalation, at: pardon.at))
+            return
+        }
+        if let postID = pardon.postID {
+            strikes.removeAll { $0.postID == postID }
+            escalations.removeAll { $0.postID == postID }
+            return
+        }
         if let guideline = pardon.guideline {
             strikes.removeAll { $0.guideline == guideline }
         } else {

@@ -244,7 +244,7 @@ final class Committer: @unchecked Sendable {
                 released += 1
             case .judged(let judged):
                 batch.judged.append(judged)
-                batch.operations.append(.judged(judged.change))
+                if judged.decision.appealOf == nil { batch.operations.append(.judged(judged.change)) }
                 batch.logLines.append(judged.decision.logLineJSON())
                 let postID = judged.decision.postID
                 let actionName = postID + ".json"

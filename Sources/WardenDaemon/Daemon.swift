@@ -405,12 +405,22 @@ public final class Daemon: @unchecked Sendable {
                     historyWindow = inForce.historyWindow(cap: configuration.historyWindow)
                 }
                 guard let judge else { continue }
+                if let appealed = item.post.appealOf {
+                    // An appeal is logged for the review console, never judged (no strike, no history).
+                    let decision = Decision.appeal(item.post, appealing: appealed, at: Date(), ruleset: inForce.ruleSet.digest)
+                    let change = LedgerChange(postID: item.post.id, author: item.post.authorID, at: item.eventTime, textDigest: 0, strikeGuidelines: [])
+                    book.queued(author: item.post.authorID, sequence: outcomes.push(.judged(
+                        JudgedPost(fileID: item.fileID, decision: decision, change: change, isEdit: false, claimedAt: item.claimedAt))))
+                    queue.release(shard: shard)
+                    continue
+                }
                 lookUp(item.post.authorID, at: item.eventTime, historyWindow: historyWindow, in: book)
                 let isEdit = book.isKnown(item.post)
                 let started = POSIX.monotonicNanoseconds()
                 var decision = judge.judge(item.post, history: book.history(for: item.post), now: item.eventTime)
                 metrics.judgeLatency.recordNanoseconds(Int64(POSIX.monotonicNanoseconds() - started))
                 decision.decidedAt = Date()
+                decision.postText = item.post.text
                 let change = book.record(&decision, post: item.post, at: item.eventTime, policy: inForce.ruleSet.escalation,
                                          historyWindow: historyWindow)
                 var judged = JudgedPost(fileID: item.fileID, decision: decision, change: change, isEdit: isEdit, claimedAt: item.claimedAt)

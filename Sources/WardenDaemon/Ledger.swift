@@ -29,6 +29,10 @@ public struct Pardon: Sendable, Equatable {
     /// Who pardoned and why (`warden pardon --by --reason`); nil in ledgers from before v3.
     public var moderator: String? = nil
     public var reason: String? = nil
+    /// Set for a review console take-back: only this post's strikes (and escalation) are forgiven.
+    public var postID: String? = nil
+    /// Set for a moderator's escalation by hand: not a pardon, but it travels the same way.
+    public var escalation: Action? = nil
 }
 
 /// One write to the ledger, applied in the order the workers produced them.
@@ -122,6 +126,8 @@ public final class Ledger: Sendable {
         migrator.registerMigration("v3-pardon-moderator") { db in
             try db.execute(sql: "ALTER TABLE pardons ADD COLUMN moderator TEXT; ALTER TABLE pardons ADD COLUMN reason TEXT")
         }
+        migrator.registerMigration("v3-pardon-post") { db in try db.execute(sql: "ALTER TABLE pardons ADD COLUMN post_id TEXT") }
+        migrator.registerMigration("v4-manual-escalation") { db in try db.execute(sql: "ALTER TABLE pardons ADD COLUMN escalation TEXT") }
         return migrator
     }
 
@@ -257,7 +263,9 @@ public final class Ledger: Sendable {
                         try deleteEscalation.execute(arguments: [change.postID])
                     }
                 case .pardon(let pardon):
-                    try Self.applyPardon(db, author: pardon.author, guideline: pardon.guideline)
+                    if let escalation = pardon.escalation { try Self.applyEscalation(db, pardon: pardon, action: escalation) } else if let postID = pardon.postID { try Self.applyTakeBack(db, postID: postID) } else {
+                        try Self.applyPardon(db, author: pardon.author, guideline: pardon.guideline)
+                    }
                 }
             }
         }
@@ -299,8 +307,9 @@ public final class Ledger: Sendable {
 
     func pardons(after id: Int64) throws -> [Pardon] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, author, guideline, at FROM pardons WHERE id > ? ORDER BY id", arguments: [id]).map {
-                Pardon(id: $0["id"], author: $0["author"], guideline: $0["guideline"], at: Date(timeIntervalSince1970: $0["at"]))
+            try Row.fetchAll(db, sql: "SELECT id, author, guideline, at, post_id, escalation FROM pardons WHERE id > ? ORDER BY id", arguments: [id]).map {
+                Pardon(id: $0["id"], author: $0["author"], guideline: $0["guideline"], at: Date(timeIntervalSince1970: $0["at"]), postID: $0["post_id"],
+                       escalation: ($0["escalation"] as String?).flatMap(Action.init(rawValue:)))
             }
         }
     }
@@ -331,10 +340,11 @@ public final class Ledger: Sendable {
                 guard let action = Action(rawValue: row["action"]) else { return nil }
                 return EscalationRecord(postID: row["post_id"], action: action, at: Date(timeIntervalSince1970: row["at"]))
             }
-            // SELECT *: a ledger opened read-only is not migrated and may lack moderator and reason.
+            // SELECT *: a ledger opened read-only is not migrated and may lack the later columns.
             let pardons = try Row.fetchAll(db, sql: "SELECT * FROM pardons WHERE author = ? ORDER BY id", arguments: [author]).map {
                 Pardon(id: $0["id"], author: $0["author"], guideline: $0["guideline"], at: Date(timeIntervalSince1970: $0["at"]),
-                       moderator: $0["moderator"], reason: $0["reason"])
+                       moderator: $0["moderator"], reason: $0["reason"], postID: $0["post_id"],
+                       escalation: ($0["escalation"] as String?).flatMap(Action.init(rawValue:)))
             }
             return Standing(author: author, strikes: strikes, escalations: escalations, pardons: pardons)
         }

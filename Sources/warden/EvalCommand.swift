@@ -13,13 +13,15 @@ struct EvalCommand: ParsableCommand {
             counts when that rule acts. Labels and guideline ids compare loosely: personal_attack matches personal-attacks.
             """)
 
-    @Argument(help: "Labelled JSON Lines file.") var file: String
+    @Argument(help: "Labelled JSON Lines file.") var file: String?
+    @Option(name: .long, help: "Evaluate on the review console's reviews under this state root instead of a file.") var reviews: String?
     @OptionGroup var options: RulesOptions
     @Flag(name: .long, help: "List every false positive and false negative.") var mistakes = false
 
     func run() throws {
         let ruleSet = try loadRules(options.directory(), runExamples: false, format: options.format)
         let judge = Judge(ruleSet: ruleSet, organisation: options.organisation)
+        guard let file = try file ?? reviews.map(ReviewExport.write(stateRoot:)) else { throw ValidationError("give a labelled file or --reviews STATE") }
         var source = try LineSource(path: file)
         var report = EvalReport()
         var invalid = 0

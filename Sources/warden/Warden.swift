@@ -17,6 +17,7 @@ struct Warden: AsyncParsableCommand {
         subcommands: [
             CheckCommand.self, TestCommand.self, ExplainCommand.self, ScanCommand.self, EvalCommand.self, DiffCommand.self,
             GuidelinesCommand.self, ConfigCommand.self,
+            ConsoleCommand.self, UsersCommand.self, AuditCommand.self,
         ] + DaemonCommands.all
     )
 

@@ -45,6 +45,21 @@ public struct Decision: Sendable, Equatable {
     public var escalation: Action?
     public var decidedAt: Date
     public var ruleset: String
+    /// The post's text, set by the daemon for decisions.jsonl only (never in an action file):
+    /// the review console shows and searches past posts from the log alone.
+    public var postText: String? = nil
+    /// Set when the "post" is a poster's appeal against the decision on this post id: it is
+    /// logged for the review console, never judged against the rules.
+    public var appealOf: String? = nil
+
+    /// An appeal, logged as it came: not judged, no action, no strike (the review console
+    /// shows it beside the appealed decision).
+    public static func appeal(_ post: Post, appealing postID: String, at: Date, ruleset: String) -> Decision {
+        Decision(postID: post.id, action: .allow, guidelines: [], rules: [], matches: [], message: nil, publicNote: nil,
+                 redactedText: nil, routeTo: nil, shadowRules: [], limitReasons: [], strikeGuidelines: [], textDigest: 0,
+                 authorID: post.authorID, authorName: post.authorName, authorStrikes: nil, escalation: nil, decidedAt: at,
+                 ruleset: ruleset, postText: post.text, appealOf: postID)
+    }
 
     /// Whether the post needs an action file in the outbox.
     public var needsActionFile: Bool { action != .allow || escalation != nil }
@@ -57,12 +72,14 @@ public struct Decision: Sendable, Equatable {
     }
 
     /// One line of decisions.jsonl or `warden scan` output, without the newline.
-    public func logLineJSON() -> [UInt8] { json() }
+    public func logLineJSON() -> [UInt8] { json(logged: true) }
 
-    /// The decision as one JSON object, with the field names of the action file.
-    public func json() -> [UInt8] {
+    /// The decision as one JSON object, with the field names of the action file; `logged`
+    /// adds what only decisions.jsonl carries (`type`, `appeal_of`, `text`).
+    public func json(logged: Bool = false) -> [UInt8] {
         var w = JSONWriter()
         w.beginObject()
+        if logged, let appealOf { w.key("type"); w.string("appeal"); w.key("appeal_of"); w.string(appealOf) }
         w.key("post_id"); w.string(postID)
         w.key("action"); w.string(action.rawValue)
         w.key("guidelines"); w.stringArray(guidelines)
@@ -95,6 +112,7 @@ public struct Decision: Sendable, Equatable {
         w.endObject()
         w.key("decided_at"); w.string(Timestamp.iso8601(decidedAt))
         w.key("ruleset"); w.string(ruleset)
+        if logged, let postText { w.key("text"); w.string(postText) }
         w.endObject()
         return w.bytes
     }

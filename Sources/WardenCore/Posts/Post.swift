@@ -14,11 +14,14 @@ public struct Post: Sendable, Equatable {
     public var createdAt: String?
     public var inReplyTo: String?
     public var visibility: String?
+    /// For an appeal (`"type": "appeal"`): the id of the post whose decision is appealed.
+    public var appealOf: String? = nil
 
     public init(
         id: String, platform: String? = nil, authorID: String, authorName: String? = nil, text: String,
-        createdAt: String? = nil, inReplyTo: String? = nil, visibility: String? = nil
+        createdAt: String? = nil, inReplyTo: String? = nil, visibility: String? = nil, appealOf: String? = nil
     ) {
+        self.appealOf = appealOf
         self.id = id
         self.platform = platform
         self.authorID = authorID
@@ -28,6 +31,11 @@ public struct Post: Sendable, Equatable {
         self.inReplyTo = inReplyTo
         self.visibility = visibility
     }
+
+    /// An appeal's own id, derived from the appealed post's: one appeal per decision (a second
+    /// appeal file for the same post is an edit of the first, not a new queue item).
+    public static let appealPrefix = "appeal-"
+    public static func appealID(of postID: String) -> String { appealPrefix + postID }
 
     /// Whether `id` may become a file name: 1–128 of `[A-Za-z0-9._:-]`, not starting with a dot.
     ///

@@ -133,10 +133,10 @@ struct JSONReader {
         guard let first = peek() else { throw PostError("the file is empty") }
         guard first == UInt8(ascii: "{") else { throw PostError("a post must be a JSON object; the input starts with \(describe(first))") }
         var id: String?, platform: String?, authorID: String?, authorName: String?, text: String?
-        var createdAt: String?, inReplyTo: String?, visibility: String?
+        var createdAt: String?, inReplyTo: String?, visibility: String?, type: String?, appealedPostID: String?
         // A bit per known key: a Set<String> here cost an allocation and two hashes per post.
-        var seen: UInt8 = 0
-        let known = ["id", "platform", "text", "created_at", "in_reply_to", "visibility", "author"]
+        var seen: UInt16 = 0
+        let known = ["id", "platform", "text", "created_at", "in_reply_to", "visibility", "author", "type", "post_id"]
         try readObject { (reader: inout JSONReader, key: String) throws(PostError) in
             guard let bit = known.firstIndex(of: key) else {
                 try reader.skipValue()
@@ -151,6 +151,9 @@ struct JSONReader {
             case "created_at": createdAt = try reader.readOptionalString(field: "created_at")
             case "in_reply_to": inReplyTo = try reader.readOptionalString(field: "in_reply_to")
             case "visibility": visibility = try reader.readOptionalString(field: "visibility")
+            // Read only when they are strings: other producers may use these names for their own data.
+            case "type": if reader.peek() == UInt8(ascii: "\"") { type = try reader.readString(field: "type") } else { try reader.skipValue() }
+            case "post_id": if reader.peek() == UInt8(ascii: "\"") { appealedPostID = try reader.readString(field: "post_id") } else { try reader.skipValue() }
             default:
                 guard reader.peek() == UInt8(ascii: "{") else { throw PostError("\"author\" must be an object with an \"id\"") }
                 var idSeen = false, nameSeen = false
@@ -172,12 +175,28 @@ struct JSONReader {
         }
         skipWhitespace()
         guard position == bytes.count else { throw error("unexpected \(describe(bytes[position])) after the post object") }
-        guard let id else { throw PostError("missing required field \"id\"") }
+        let appealOf = try Self.appealTarget(type: type, postID: appealedPostID)
+        guard let id = id ?? appealOf.map(Post.appealID(of:)) else { throw PostError("missing required field \"id\"") }
         guard let authorID else { throw PostError("missing required field \"author.id\"") }
         guard let text else { throw PostError("missing required field \"text\"") }
         return Post(
             id: id, platform: platform, authorID: authorID, authorName: authorName, text: text,
-            createdAt: createdAt, inReplyTo: inReplyTo, visibility: visibility)
+            createdAt: createdAt, inReplyTo: inReplyTo, visibility: visibility, appealOf: appealOf)
+    }
+
+    /// The appealed post id when `type` is "appeal"; nil for anything else (a post: other
+    /// values of `type` are the producer's own and are ignored like any unknown field).
+    private static func appealTarget(type: String?, postID: String?) throws(PostError) -> String? {
+        switch type {
+        case "appeal":
+            guard let postID else { throw PostError("an appeal needs \"post_id\", the id of the post whose decision it appeals") }
+            guard Post.isValidID(postID), Post.isValidID(Post.appealID(of: postID)) else {
+                throw PostError("\"post_id\" must be 1 to \(128 - Post.appealPrefix.count) characters of A-Z a-z 0-9 . _ : - and must not start with a dot; got \(PostParser.quoted(postID))")
+            }
+            return postID
+        default:
+            return nil
+        }
     }
 
     private func describe(_ byte: UInt8) -> String {

@@ -121,6 +121,7 @@ struct LoadContext {
                 escalationFile = name
                 continue
             }
+            if ReviewTemplates.fileNames.contains(name) { continue }  // the review console's messages, see ReviewTemplates
             guard let root = parseYAML(name) else { continue }
             guard let parsed = parseGuideline(file: name, root: root, index: guidelines.count) else { continue }
             if let previous = seenGuidelines[parsed.guideline.id] {

@@ -1,0 +1,58 @@
+import Foundation
+import GRDB
+import WardenCore
+
+/// The audit log: every moderator and admin action with its reason and the state before and
+/// after, append-only (triggers refuse UPDATE and DELETE on the table).
+public enum AuditLog {
+    public struct Entry: Sendable, Equatable {
+        public var id: Int64
+        public var at: Date
+        public var moderator: String
+        public var item: String
+        public var action: String
+        public var reason: String
+        public var before: String
+        public var after: String
+    }
+
+    /// Appends one entry inside the caller's transaction (with the change it records).
+    static func append(_ db: Database, at: Date, moderator: String, item: String, action: String, reason: String,
+                       before: [String: Any], after: [String: Any]) throws {
+        try db.execute(sql: "INSERT INTO audit(at, moderator, item, action, reason, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       arguments: [at.timeIntervalSince1970, moderator, item, action, reason, json(before), json(after)])
+    }
+
+    /// Appends one entry in its own transaction (user administration, pardons).
+    public static func append(_ database: ReviewDatabase, moderator: String, item: String, action: String, reason: String,
+                              before: [String: Any] = [:], after: [String: Any] = [:], at: Date = Date()) throws {
+        // Encoded before the closure: [String: Any] is not Sendable.
+        let beforeJSON = json(before), afterJSON = json(after)
+        try database.pool.write { db in
+            try db.execute(sql: "INSERT INTO audit(at, moderator, item, action, reason, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [at.timeIntervalSince1970, moderator, item, action, reason, beforeJSON, afterJSON])
+        }
+    }
+
+    /// Newest first; `moderator` and `item` filter when given.
+    public static func entries(_ database: ReviewDatabase, moderator: String? = nil, item: String? = nil, limit: Int = 200) throws -> [Entry] {
+        try database.pool.read { db in
+            var sql = "SELECT * FROM audit WHERE 1"
+            var arguments: StatementArguments = []
+            if let moderator, !moderator.isEmpty { sql += " AND moderator = ?"; arguments += [moderator] }
+            if let item, !item.isEmpty { sql += " AND item = ?"; arguments += [item] }
+            sql += " ORDER BY id DESC LIMIT ?"
+            arguments += [limit]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map {
+                Entry(id: $0["id"], at: Date(timeIntervalSince1970: $0["at"]), moderator: $0["moderator"], item: $0["item"],
+                      action: $0["action"], reason: $0["reason"], before: $0["before"], after: $0["after"])
+            }
+        }
+    }
+
+    static func json(_ object: [String: Any]) -> String {
+        guard JSONSerialization.isValidJSONObject(object),
+              let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import GRDB
+
+/// The console's own SQLite database, `state/review.sqlite`: an index of decisions.jsonl,
+/// the review queue with claims and versions, reviews (labelled posts), the audit log,
+/// users and sessions. Separate from the daemon's ledger so that nothing the console does
+/// can slow or lock the daemon's batch commits; the console only *reads* the ledger, and
+/// writes to it only through `Ledger`'s public moderator calls (pardon, take-back).
+public final class ReviewDatabase: Sendable {
+    public let pool: DatabasePool
+    public let path: String
+
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.label = "warden.review"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+    }
+
+    /// The database of a state root (`--state DIR`), creating `state/` if needed.
+    public static func open(stateRoot: String) throws -> ReviewDatabase {
+        let directory = stateRoot + "/state"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return try ReviewDatabase(path: directory + "/review.sqlite")
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            // Lists (guidelines, rules) are stored as ",a,b," so a filter is one LIKE '%,a,%'.
+            try db.execute(sql: """
+                CREATE TABLE decisions (
+                    post_id TEXT NOT NULL PRIMARY KEY, kind TEXT NOT NULL, appeal_of TEXT,
+                    author TEXT NOT NULL, author_name TEXT, action TEXT NOT NULL, escalation TEXT,
+                    guidelines TEXT NOT NULL, rules TEXT NOT NULL, decided_at REAL NOT NULL,
+                    text TEXT, line TEXT NOT NULL);
+                CREATE INDEX decisions_by_author ON decisions(author, decided_at);
+                CREATE INDEX decisions_by_time ON decisions(decided_at);
+                CREATE TABLE items (
+                    item_id TEXT NOT NULL PRIMARY KEY, post_id TEXT NOT NULL, kind TEXT NOT NULL,
+                    status TEXT NOT NULL, priority INTEGER NOT NULL, queued_at REAL NOT NULL,
+                    version INTEGER NOT NULL DEFAULT 1, claimed_by TEXT, claimed_until REAL,
+                    resolved_by TEXT, resolved_at REAL, outcome TEXT,
+                    author TEXT NOT NULL, guidelines TEXT NOT NULL, rules TEXT NOT NULL);
+                CREATE INDEX items_queue ON items(status, priority, queued_at);
+                CREATE INDEX items_by_post ON items(post_id);
+                CREATE TABLE reviews (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, post_id TEXT NOT NULL, item_id TEXT,
+                    moderator TEXT NOT NULL, at REAL NOT NULL, verdict TEXT NOT NULL, action TEXT NOT NULL,
+                    labels TEXT NOT NULL, rules TEXT NOT NULL, author TEXT NOT NULL, text TEXT NOT NULL,
+                    reason TEXT NOT NULL);
+                CREATE INDEX reviews_by_post ON reviews(post_id);
+                CREATE TABLE audit (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, moderator TEXT NOT NULL,
+                    item TEXT NOT NULL, action TEXT NOT NULL, reason TEXT NOT NULL,
+                    before TEXT NOT NULL, after TEXT NOT NULL);
+                CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                CREATE TABLE rule_hits (rule TEXT NOT NULL PRIMARY KEY, hits INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TABLE users (
+                    name TEXT NOT NULL PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL, created_at REAL NOT NULL);
+                CREATE TABLE sessions (
+                    token_hash TEXT NOT NULL PRIMARY KEY, user TEXT NOT NULL, csrf TEXT NOT NULL,
+                    created_at REAL NOT NULL, expires_at REAL NOT NULL);
+                CREATE TABLE login_failures (key TEXT NOT NULL, at REAL NOT NULL);
+                CREATE INDEX login_failures_by_key ON login_failures(key, at);
+                CREATE TABLE log_cursor (
+                    id INTEGER PRIMARY KEY CHECK (id = 1), inode INTEGER NOT NULL, offset INTEGER NOT NULL);
+                """)
+        }
+        return migrator
+    }
+}
+
+/// Lists stored as ",a,b," (see the schema).
+enum ListColumn {
+    static func encode(_ values: [String]) -> String { values.isEmpty ? "," : "," + values.joined(separator: ",") + "," }
+    static func decode(_ text: String?) -> [String] { (text ?? "").split(separator: ",").map(String.init) }
+    /// A LIKE pattern matching rows whose list contains `value` (with LIKE's own characters escaped).
+    static func containsPattern(_ value: String) -> String { "%," + likeEscaped(value) + ",%" }
+
+    /// `value` with LIKE's wildcards escaped (used with `ESCAPE '\'`).
+    static func likeEscaped(_ value: String) -> String {
+        var escaped = ""
+        for character in value {
+            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
+}

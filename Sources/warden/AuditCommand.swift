@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import WardenConsole
+import WardenCore
+
+/// `warden audit`: the review console's audit log (every moderator and admin action).
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Print the review console's audit log, newest first.")
+
+    @Option(name: .long, help: "State root of the daemon (default ./var).") var state: String = "./var"
+    @Option(name: .long, help: "Only this moderator's actions.") var moderator: String?
+    @Option(name: .long, help: "Only actions on this item (post id, appeal id, author:ID, user:NAME).") var item: String?
+    @Option(name: .long, help: "At most this many entries.") var limit: Int = 100
+    @Option(name: .long, help: "Output format: text or json.") var format: OutputFormat = .text
+
+    func run() throws {
+        let database = try ReviewDatabase.open(stateRoot: state)
+        let entries = try AuditLog.entries(database, moderator: moderator, item: item, limit: limit)
+        for entry in entries {
+            if format == .json {
+                var w = JSONWriter()
+                w.beginObject()
+                w.key("id"); w.int(Int(entry.id))
+                w.key("at"); w.string(Timestamp.iso8601(entry.at))
+                w.key("moderator"); w.string(entry.moderator)
+                w.key("item"); w.string(entry.item)
+                w.key("action"); w.string(entry.action)
+                w.key("reason"); w.string(entry.reason)
+                w.key("before"); w.string(entry.before)
+                w.key("after"); w.string(entry.after)
+                w.endObject()
+                print(String(decoding: w.bytes, as: UTF8.self))
+            } else {
+                print("\(entry.id)\t\(Timestamp.iso8601(entry.at))\t\(entry.moderator)\t\(entry.action)\t\(entry.item)\t\(entry.reason)\t\(entry.before) -> \(entry.after)")
+            }
+        }
+    }
+}
