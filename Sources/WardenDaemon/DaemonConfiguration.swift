@@ -44,6 +44,8 @@ public struct DaemonConfiguration: Sendable {
     /// fsync/syncfs on every batch. Off only for tests and benchmarks that say so.
     public var durable = true
     public var logLevel: Logger.Level = .info
+    /// `shadow_guard: { recent_for: 24h, window: 1000, max_share: 0.05 }`.
+    public var shadowGuard = ShadowGuardLimits()
 
     public init() {}
 
@@ -68,6 +70,8 @@ public struct DaemonConfiguration: Sendable {
         var durable: Bool?
         struct Memory: Decodable { var max_authors: Int?; var max_history_entries: Int? }
         var memory: Memory?
+        struct Guard: Decodable { var recent_for: String?; var window: Int?; var max_share: Double? }
+        var shadow_guard: Guard?
     }
 
     /// Reads a configuration file; errors name the file and say what to fix.
@@ -112,6 +116,11 @@ public struct DaemonConfiguration: Sendable {
         if let durable = file.durable { configuration.durable = durable }
         if let authors = file.memory?.max_authors { configuration.maxAuthorsInMemory = max(1, authors) }
         if let entries = file.memory?.max_history_entries { configuration.maxHistoryEntriesInMemory = max(1, entries) }
+        if let limits = file.shadow_guard {
+            if let recent = limits.recent_for { configuration.shadowGuard.recentFor = try duration(recent, key: "shadow_guard.recent_for", file: path) }
+            if let window = limits.window { configuration.shadowGuard.window = max(1, window) }
+            if let share = limits.max_share { configuration.shadowGuard.maxShare = share }
+        }
         return configuration
     }
 

@@ -21,7 +21,7 @@ struct ConfirmCommand: ParsableCommand {
             throw ValidationError("no daemon state at \(directory); pass --state with the daemon's state root (e.g. /var/lib/warden)")
         }
         guard let rule else {
-            let demoted = ShadowGuard.demotedRules(stateDirectory: directory)
+            let demoted = try ShadowGuard.demotedRules(stateDirectory: directory)
             print(demoted.isEmpty ? "no rule is demoted" : "demoted to shadow mode:\n" + demoted.map { "  \($0)" }.joined(separator: "\n"))
             return
         }

@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import WardenCore
 
@@ -15,15 +16,15 @@ import WardenCore
 /// `@unchecked Sendable` sound.
 final class AuthorOrderedQueue<Job: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
-    private var queues: [RingBuffer<Job>]
+    private var queues: [Deque<Job>]
     private var busy: [Bool]
-    private var ready = RingBuffer<Int>()
+    private var ready = Deque<Int>()
     private var closed = false
     private(set) var count = 0
     let books: [AuthorBook]
 
     init(shards: Int = 256) {
-        queues = Array(repeating: RingBuffer<Job>(), count: shards)
+        queues = Array(repeating: Deque<Job>(), count: shards)
         busy = Array(repeating: false, count: shards)
         books = (0..<shards).map { _ in AuthorBook() }
     }
@@ -33,9 +34,7 @@ final class AuthorOrderedQueue<Job: Sendable>: @unchecked Sendable {
     /// The shard of an author: FNV-1a of the id, stable across runs (unlike `hashValue`),
     /// so the order argument does not depend on the process's hash seed.
     func shard(of author: String) -> Int {
-        var hash: UInt64 = 14_695_981_039_346_656_037
-        for byte in author.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
-        return Int(hash % UInt64(queues.count))
+        Int(FNV1a.hash(author.utf8) % UInt64(queues.count))
     }
 
     func push(_ job: Job, shard: Int) {
@@ -91,37 +90,5 @@ final class AuthorOrderedQueue<Job: Sendable>: @unchecked Sendable {
         closed = true
         condition.broadcast()
         condition.unlock()
-    }
-}
-
-/// A FIFO with amortised O(1) push and pop (Array.removeFirst is O(n)).
-struct RingBuffer<Element> {
-    private var storage: [Element?] = []
-    private var head = 0
-    private(set) var count = 0
-
-    var isEmpty: Bool { count == 0 }
-
-    /// The element `popFirst` would return, left in place.
-    var first: Element? { count > 0 ? storage[head] : nil }
-
-    mutating func append(_ element: Element) {
-        if count == storage.count {
-            var grown: [Element?] = Array(repeating: nil, count: Swift.max(16, storage.count * 2))
-            for index in 0..<count { grown[index] = storage[(head + index) % storage.count] }
-            storage = grown
-            head = 0
-        }
-        storage[(head + count) % storage.count] = element
-        count += 1
-    }
-
-    mutating func popFirst() -> Element? {
-        guard count > 0 else { return nil }
-        let element = storage[head]
-        storage[head] = nil
-        head = (head + 1) % storage.count
-        count -= 1
-        return element
     }
 }

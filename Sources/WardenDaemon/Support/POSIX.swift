@@ -19,9 +19,6 @@ public struct SystemError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         "\(operation) \(path): \(String(cString: strerror(code))) (errno \(code))"
     }
-
-    /// Disk full or quota exceeded: the daemon waits and retries instead of failing posts.
-    public var isNoSpace: Bool { code == ENOSPC || code == EDQUOT }
 }
 
 /// Thin wrappers over the few POSIX calls the spool is built on. They exist so that every
@@ -189,22 +186,4 @@ enum NoReplace {
         }
         return renameat(fromDir, from, toDir, to)
     }
-}
-
-/// A lock around a value, for the few places where threads share state (work queues,
-/// the current rule set). `NSLock` rather than `Synchronization.Mutex` so the package
-/// keeps building for macOS 14, which Package.swift declares.
-public final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-
-    public init(_ value: Value) { self.value = value }
-
-    public func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-
-    public var current: Value { withLock { $0 } }
 }

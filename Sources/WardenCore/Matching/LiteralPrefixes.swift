@@ -1,3 +1,4 @@
+// Over 400 lines: one walker over regex syntax whose cases share a cursor and the edge rules; tested as a unit (LiteralPrefixTests).
 /// Finds literal text that every match of a pattern must contain.
 ///
 /// This is how Warden avoids running every pattern on every post. For each pattern the sets

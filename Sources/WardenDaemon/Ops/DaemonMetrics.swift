@@ -18,8 +18,20 @@ public final class DaemonMetrics: Sendable {
     /// Authors read back from the ledger because they were not in memory (see AuthorBook):
     /// a high rate says `memory.max_authors` is small for the page's traffic.
     let authorReads: Counter
+    /// When the rules in force were last loaded or reloaded successfully (Unix seconds).
+    let rulesLoadedTimestamp: Gauge
+    /// 1 if the last reload was applied (or found nothing changed), 0 if it was refused.
+    let lastReloadSuccess: Gauge
+    let inboxFiles: Gauge
+    let outboxFiles: Gauge
+    private let process: ProcessMetrics
     private let actionCounters: [Action: Counter]
     private let labelled = Locked<[String: Counter]>([:])
+
+    /// Every label value of a series that is known before it happens, so that each series
+    /// exists from start-up at 0 and an alert on `increase()` sees its first event.
+    static let failureReasons = ["empty", "invalid_post", "not_regular_file", "too_large", "unreadable"]
+    static let reloadResults = ["ok", "refused"]
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -43,18 +55,47 @@ public final class DaemonMetrics: Sendable {
                                                     labels: [("action", action.rawValue)])
         }
         actionCounters = counters
+        rulesLoadedTimestamp = registry.makeGauge(descriptor: Self.name("rules_loaded_timestamp", "seconds",
+                                                                        "When the rules in force were last loaded or reloaded successfully"))
+        lastReloadSuccess = registry.makeGauge(descriptor: Self.name("last_reload_success", "", "1 if the last rules reload was applied, 0 if it was refused"))
+        lastReloadSuccess.set(to: 1)
+        inboxFiles = registry.makeGauge(descriptor: Self.name("inbox_files", "", "Files in inbox/ waiting to be claimed"))
+        outboxFiles = registry.makeGauge(descriptor: Self.name("outbox_files", "", "Action files in outbox/ not yet taken by the consumer"))
+        process = ProcessMetrics(registry: registry)
+        for reason in Self.failureReasons { _ = failureCounter(reason) }
+        for result in Self.reloadResults { _ = reloadCounter(result) }
+        for action in [Action.holdAuthor, .blockAuthor] { _ = escalationCounter(action) }
     }
+
+    /// The rules in force changed (start-up or reload): their hit counters exist from now
+    /// on, at 0 until a rule matches.
+    func rulesLoaded(_ ruleSet: RuleSet, at date: Date = Date()) {
+        rulesLoadedTimestamp.set(to: date.timeIntervalSince1970)
+        for rule in ruleSet.ruleIDs { _ = ruleHitCounter(rule) }
+    }
+
+    /// Reads /proc/self for the process_* series; called when /metrics is scraped.
+    func updateProcessMetrics() { process.update() }
 
     func judged(_ action: Action) { actionCounters[action]?.increment() }
 
-    func ruleHit(_ rule: String) { counter("rule_hits", "rule", rule, help: "Posts each rule matched").increment() }
+    func ruleHit(_ rule: String) { ruleHitCounter(rule).increment() }
 
-    func failure(_ reason: String) { counter("failures", "reason", reason, help: "Files moved to failed/, by reason").increment() }
+    func failure(_ reason: String) { failureCounter(reason).increment() }
 
-    func reload(_ result: String) { counter("reloads", "result", result, help: "Rule reloads, by result (ok, refused)").increment() }
+    func reload(_ result: String) {
+        reloadCounter(result).increment()
+        lastReloadSuccess.set(to: result == "ok" ? 1 : 0)
+        if result == "ok" { rulesLoadedTimestamp.set(to: Date().timeIntervalSince1970) }
+    }
 
-    func escalation(_ action: Action) {
-        counter("escalations", "action", action.rawValue, help: "Authors escalated, by escalation").increment()
+    func escalation(_ action: Action) { escalationCounter(action).increment() }
+
+    private func ruleHitCounter(_ rule: String) -> Counter { counter("rule_hits", "rule", rule, help: "Posts each rule matched") }
+    private func failureCounter(_ reason: String) -> Counter { counter("failures", "reason", reason, help: "Files moved to failed/, by reason") }
+    private func reloadCounter(_ result: String) -> Counter { counter("reloads", "result", result, help: "Rule reloads, by result (ok, refused)") }
+    private func escalationCounter(_ action: Action) -> Counter {
+        counter("escalations", "action", action.rawValue, help: "Authors escalated, by escalation")
     }
 
     /// warden_NAME_UNIT, the Prometheus naming convention.

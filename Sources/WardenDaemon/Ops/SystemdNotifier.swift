@@ -33,8 +33,6 @@ public final class SystemdNotifier: Sendable {
 
     deinit { if socketFD >= 0 { close(socketFD) } }
 
-    public var isEnabled: Bool { socketFD >= 0 }
-
     /// Sends one message, e.g. "READY=1\nSTATUS=…". Failures are ignored: systemd going
     /// away must never take the daemon down with it.
     public func notify(_ message: String) {

@@ -82,34 +82,64 @@ final class NotifyListener {
     }
 }
 
-/// A `warden run` process on a temporary spool, with its own copy of the rules.
+/// A `warden run` process on a temporary spool, with its own copy of the rules: the one
+/// end-to-end harness for the daemon. Options cover what the bad-input cases need: running
+/// as another user (a post the daemon may not read) and a spool on a small tmpfs of its own
+/// (a full disk).
 final class DaemonUnderTest {
     let root: String
     let rules: String
     var state: String { root + "/var" }
+    var inbox: String { state + "/inbox" }
     let notify: NotifyListener
     private(set) var process: Process?
     var logPath: String { root + "/daemon.log" }
     let metricsPort: Int
+    private var mounted = false
+    /// Run the daemon with this uid and gid (through setpriv), instead of the test's.
+    let user: (uid: uid_t, gid: gid_t)?
 
-    init(rulesFixture: String = "daemon-rules") throws {
+    init(rulesFixture: String = "daemon-rules", user: (uid: uid_t, gid: gid_t)? = nil, tmpfsBytes: Int? = nil) throws {
+        self.user = user
         root = "/tmp/warden-e2e-\(UUID().uuidString.prefix(8))"
         rules = root + "/rules"
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let state = root + "/var"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: WardenBinary.repositoryRoot + "/Tests/Fixtures/" + rulesFixture, toPath: rules)
+        if let tmpfsBytes {
+            guard Tmpfs.mount(at: state, bytes: tmpfsBytes) else { throw DaemonTestError("cannot mount a tmpfs at \(state)") }
+            mounted = true
+        }
+        for directory in ["inbox", "processing", "outbox", "done", "failed", "state"] {
+            try FileManager.default.createDirectory(atPath: state + "/" + directory, withIntermediateDirectories: true)
+        }
         notify = NotifyListener(path: root + "/notify.sock")
         metricsPort = 20_000 + Int.random(in: 0..<20_000)
+        if let user {
+            // The daemon owns its spool, as under systemd; the test (root) still writes as producer.
+            let spool = ["", "/inbox", "/processing", "/outbox", "/done", "/failed", "/state"].map { state + $0 }
+            for path in [root, rules, rules + "/wordlists"] + spool { _ = chown(path, user.uid, user.gid) }
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: rules)) ?? [] { _ = chown(rules + "/" + name, user.uid, user.gid) }
+            chmod(notify.path, 0o777)
+        }
     }
 
     deinit {
         if let process, process.isRunning { process.terminate(); process.waitUntilExit() }
+        if mounted { Tmpfs.unmount(state) }
         try? FileManager.default.removeItem(atPath: root)
     }
 
     func start(_ extraArguments: [String] = [], environment extra: [String: String] = [:], waitForReady: Bool = true) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: WardenBinary.path)
-        process.arguments = ["run", "--rules", rules, "--state", state, "--workers", "2"] + extraArguments
+        let arguments = ["run", "--rules", rules, "--state", state, "--workers", "2"] + extraArguments
+        if let user {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=\(user.uid)", "--regid=\(user.gid)", "--clear-groups", WardenBinary.path] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: WardenBinary.path)
+            process.arguments = arguments
+        }
         var environment = ProcessInfo.processInfo.environment
         environment["NOTIFY_SOCKET"] = notify.path
         for (key, value) in extra { environment[key] = value }
@@ -127,6 +157,8 @@ final class DaemonUnderTest {
             }
         }
     }
+
+    var isRunning: Bool { process?.isRunning ?? false }
 
     /// SIGTERM, then waits for the exit status.
     @discardableResult
@@ -152,9 +184,26 @@ final class DaemonUnderTest {
     }
 
     func dropRaw(name: String, bytes: Data) throws {
-        let temporary = state + "/inbox/." + name + ".tmp"
+        let temporary = inbox + "/." + name + ".tmp"
         try bytes.write(to: URL(fileURLWithPath: temporary))
-        guard rename(temporary, state + "/inbox/" + name) == 0 else { throw DaemonTestError("rename into inbox failed") }
+        guard rename(temporary, inbox + "/" + name) == 0 else {
+            throw DaemonTestError("rename into inbox failed: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    func drop(name: String, bytes: [UInt8]) throws {
+        try dropRaw(name: name, bytes: Data(bytes))
+    }
+
+    /// A post written by hand rather than through JSONSerialization, so that `text` can
+    /// carry raw JSON escapes the bad-input cases need.
+    func dropPost(id: String, author: String = "u1", text: String, name: String? = nil) throws {
+        try drop(name: name ?? id + ".json", bytes: Array(#"{"id":"\#(id)","author":{"id":"\#(author)","name":"Gemma"},"text":"\#(text)"}"#.utf8))
+    }
+
+    func contents(_ relativePath: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: state + "/" + relativePath) else { return nil }
+        return String(decoding: data, as: UTF8.self)
     }
 
     func files(in directory: String) -> [String] {
@@ -209,4 +258,37 @@ final class DaemonUnderTest {
 struct DaemonTestError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// A small tmpfs of the test's own, for a disk that can really fill up. Needs root (or
+/// CAP_SYS_ADMIN) and a kernel that lets this container mount; `isAvailable` says.
+enum Tmpfs {
+    static let isAvailable: Bool = {
+        guard getuid() == 0 else { return false }
+        let probe = "/tmp/warden-tmpfs-probe-\(getpid())"
+        mkdir(probe, 0o755)
+        defer { rmdir(probe) }
+        guard mount(at: probe, bytes: 1 << 20) else { return false }
+        unmount(probe)
+        return true
+    }()
+
+    static func mount(at path: String, bytes: Int) -> Bool {
+        run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(bytes),mode=0755", "tmpfs", path]) == 0
+    }
+
+    static func unmount(_ path: String) {
+        _ = run("/bin/umount", [path])
+    }
+
+    private static func run(_ executable: String, _ arguments: [String]) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        do { try process.run() } catch { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
 }

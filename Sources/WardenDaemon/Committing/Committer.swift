@@ -1,3 +1,5 @@
+// Over 400 lines: the commit order (steps 1–6 below) and its three threads are one protocol, checked as a whole by `make chaos`.
+import DequeModule
 import Foundation
 import WardenCore
 import Glibc
@@ -33,6 +35,14 @@ import Logging
 /// ledger rows undone first, and its action file replaced by rename (never duplicated).
 /// A failing step (disk full) is retried from that step with back-off; nothing is dropped.
 final class Committer: @unchecked Sendable {
+    /// The steps of the type's comment, by their numbers there. Step 5 (handing the previous
+    /// batch to the finishing thread) happens inside `.sync`, right after the flush.
+    enum CommitStep: Int, Comparable {
+        case ledger = 1, decisionLog = 2, temporaries = 3, sync = 4, renames = 6, finished = 7
+
+        static func < (a: CommitStep, b: CommitStep) -> Bool { a.rawValue < b.rawValue }
+    }
+
     private let spool: Spool
     private let ledger: Ledger
     private let log: DecisionLog
@@ -40,28 +50,28 @@ final class Committer: @unchecked Sendable {
     private let metrics: DaemonMetrics
     private let logger: Logger
     private let configuration: DaemonConfiguration
-    private let onPardons: @Sendable ([Pardon]) -> Void
-    private let strikeWindow: @Sendable () -> TimeInterval
-    private let historyWindow: @Sendable () -> TimeInterval
-    /// Every committed batch's judged posts, in order (the shadow guard watches them).
-    private let afterBatch: @Sendable ([JudgedPost]) -> Void
-    /// Twice a second: cheap checks of files moderators change (confirmations).
-    private let onTick: @Sendable () -> Void
+    /// Strike and history windows for pruning; confirmations of demoted rules are checked
+    /// twice a second.
+    private let rulebook: Rulebook
+    /// Pardons go to the workers through it, on the pardoned author's shard.
+    private let queue: AuthorOrderedQueue<WorkerJob>
     /// Told how many in-flight slots (posts, or files without posts) and files are finished.
-    private let onFinished: @Sendable (_ released: Int, _ files: Int) -> Void
+    private let inFlight: InFlight
 
     private struct TrackedFile {
         var name: String
         var posts: Int
         var remaining: Int
         var rejectedLines: [RejectedLine]
+        /// Posts of the file that held personal data, in file order: done/ keeps a masked copy.
+        var masks: [(postID: String, spans: [Range<Int>])] = []
     }
 
     private var files: [Int: TrackedFile] = [:]
     /// Ids of recent posts that got an action file, so that an edit now allowed can take
     /// its stale action file away without a syscall for every allowed post. Bounded.
     private var actedIDs: Set<String> = []
-    private var actedOrder = RingBuffer<String>()
+    private var actedOrder = Deque<String>()
     private static let actedCapacity = 100_000
 
     private func rememberActed(_ postID: String) {
@@ -73,20 +83,15 @@ final class Committer: @unchecked Sendable {
     private var lastDataVersion: Int64 = -1
     private var lastPardonCheck: UInt64 = 0
     /// The outcome sequence up to which the ledger is committed (see `AuthorArchive`).
-    let ledgerCommitted: Locked<UInt64>
+    let ledgerCommitted = Locked<UInt64>(0)
     /// Updated on every loop turn: the watchdog only pets systemd while this moves.
-    let heartbeat: Locked<UInt64>
+    let heartbeat = Locked<UInt64>(POSIX.monotonicNanoseconds())
     /// Totals for STATUS= lines and tests.
     let totals = Locked<(judged: Int, acted: Int, failed: Int)>((0, 0, 0))
 
     init(spool: Spool, ledger: Ledger, log: DecisionLog, outcomes: OutcomeQueue, metrics: DaemonMetrics,
-         logger: Logger, configuration: DaemonConfiguration, heartbeat: Locked<UInt64>, ledgerCommitted: Locked<UInt64>,
-         strikeWindow: @escaping @Sendable () -> TimeInterval,
-         historyWindow: @escaping @Sendable () -> TimeInterval,
-         onPardons: @escaping @Sendable ([Pardon]) -> Void,
-         afterBatch: @escaping @Sendable ([JudgedPost]) -> Void,
-         onTick: @escaping @Sendable () -> Void,
-         onFinished: @escaping @Sendable (_ released: Int, _ files: Int) -> Void) throws {
+         logger: Logger, configuration: DaemonConfiguration, rulebook: Rulebook, queue: AuthorOrderedQueue<WorkerJob>,
+         inFlight: InFlight) throws {
         self.spool = spool
         self.ledger = ledger
         self.log = log
@@ -94,17 +99,16 @@ final class Committer: @unchecked Sendable {
         self.metrics = metrics
         self.logger = logger
         self.configuration = configuration
-        self.onPardons = onPardons
-        self.strikeWindow = strikeWindow
-        self.historyWindow = historyWindow
-        self.afterBatch = afterBatch
-        self.onTick = onTick
-        self.heartbeat = heartbeat
-        self.ledgerCommitted = ledgerCommitted
-        self.onFinished = onFinished
+        self.rulebook = rulebook
+        self.queue = queue
+        self.inFlight = inFlight
         lastPardonID = try ledger.lastPardonID()
         lastDataVersion = try ledger.dataVersion()
     }
+
+    /// True while the committer is making progress (it turns at least twice a second when
+    /// idle); false if a batch has been stuck for 30 s, e.g. on a full or wedged disk.
+    var isHealthy: Bool { POSIX.monotonicNanoseconds() - heartbeat.current < 30_000_000_000 }
 
     /// Runs until the outcome queue is closed and drained.
     ///
@@ -117,7 +121,7 @@ final class Committer: @unchecked Sendable {
         let finished = DispatchSemaphore(value: 0)
         let finisher = Thread { [self] in
             POSIX.nameCurrentThread("warden-finish")
-            finish()
+            finishingLoop()
             finished.signal()
         }
         finisher.name = "warden-finish"
@@ -157,7 +161,7 @@ final class Committer: @unchecked Sendable {
             if now - lastPardonCheck > 500_000_000 {
                 lastPardonCheck = now
                 checkForPardons()
-                onTick()
+                rulebook.checkConfirmations()
             }
             if now - lastPrune > 600_000_000_000 {
                 lastPrune = now
@@ -171,7 +175,7 @@ final class Committer: @unchecked Sendable {
         var batch: Batch
         var released: Int
         var started: UInt64
-        var step: Int
+        var step: CommitStep
     }
 
     private let syncStage = BlockingQueue<Prepared>()
@@ -190,7 +194,7 @@ final class Committer: @unchecked Sendable {
             case .item(var prepared):
                 syncSlot.signal()
                 var step = prepared.step
-                retrying { try perform(&prepared.batch, from: &step, through: 0, stopBefore: 5, afterSync: {
+                retrying { try perform(&prepared.batch, from: &step, through: 0, stopBefore: .finished, afterSync: {
                     // This batch's syncfs made the previous batch's renames durable: its posts
                     // may move into done/. FIFO, so done/ only ever holds a prefix of what was
                     // committed.
@@ -222,6 +226,10 @@ final class Committer: @unchecked Sendable {
         var staleActionFiles: [String] = []
         var failedFiles: [(name: String, error: [UInt8], moveFromProcessing: Bool, bytes: [UInt8]?)] = []
         var finishedFiles: [String] = []
+        /// Files with personal data whose masked copy is written in step 3 (to done/ under a
+        /// dot-name) and published over the moved original in step 5.
+        var maskedCopies: [(name: String, masks: [(postID: String, spans: [Range<Int>])])] = []
+        var finishedMasked: Set<String> = []
         var judged: [JudgedPost] = []
         var failures: [String] = []
     }
@@ -236,7 +244,7 @@ final class Committer: @unchecked Sendable {
                 files[fileID] = TrackedFile(name: name, posts: posts, remaining: posts, rejectedLines: rejectedLines)
                 if posts == 0 {
                     released += 1
-                    finish(fileID, into: &batch)
+                    completeFile(fileID, into: &batch)
                 }
             case .rejected(let name, let rejection):
                 batch.failedFiles.append((name, Array("\(rejection.reason)\n".utf8), true, nil))
@@ -263,16 +271,17 @@ final class Committer: @unchecked Sendable {
                 }
                 released += 1
                 if var file = files[judged.fileID] {
+                    if !judged.decision.personalData.isEmpty { file.masks.append((postID, judged.decision.personalData)) }
                     file.remaining -= 1
                     files[judged.fileID] = file
-                    if file.remaining == 0 { finish(judged.fileID, into: &batch) }
+                    if file.remaining == 0 { completeFile(judged.fileID, into: &batch) }
                 }
             case .pardon(let pardon):
                 batch.operations.append(.pardon(pardon))
             }
         }
-        var step = 0
-        retrying { try perform(&batch, from: &step, through: sequence, stopBefore: 3, afterSync: {}) }
+        var step = CommitStep.ledger
+        retrying { try perform(&batch, from: &step, through: sequence, stopBefore: .sync, afterSync: {}) }
         syncStage.push(Prepared(batch: batch, released: released, started: started, step: step))
     }
 
@@ -290,8 +299,8 @@ final class Committer: @unchecked Sendable {
         if configuration.durable {
             let batch = item.batch
             retrying {
-                if !batch.actionFiles.isEmpty || !batch.staleActionFiles.isEmpty { try POSIX.fsync(spool.outbox, what: spool.layout.outbox) }
-                if !batch.failedFiles.isEmpty { try POSIX.fsync(spool.failed, what: spool.layout.failed) }
+                if !batch.actionFiles.isEmpty || !batch.staleActionFiles.isEmpty { try spool.syncDirectory(.outbox) }
+                if !batch.failedFiles.isEmpty { try spool.syncDirectory(.failed) }
             }
         }
         hand(item)
@@ -312,7 +321,7 @@ final class Committer: @unchecked Sendable {
     /// Waits until every batch handed over is moved into done/, so that the coming syncfs
     /// covers those moves before the next batch's posts are handed over: done/ then only
     /// ever holds a prefix of what was claimed, also after a power cut (recovery relies on
-    /// it; see `finish(_:into:)`), without relying on the filesystem's journal order.
+    /// it; see `completeFile(_:into:)`), without relying on the filesystem's journal order.
     private func waitForFinisher() {
         handOver.lock()
         while moved < handed { handOver.wait() }
@@ -324,7 +333,7 @@ final class Committer: @unchecked Sendable {
     private let syncs = Locked<(started: UInt64, finished: UInt64)>((0, 0))
 
     /// Runs on its own thread until the committer closes the hand-over queue.
-    private func finish() {
+    private func finishingLoop() {
         // Moves into done/ (and failed/) not yet known to be durable: the sync count that
         // covers them, and which directories to fsync if no syncfs comes.
         var uncovered: (needs: UInt64, done: Bool, failed: Bool)?
@@ -341,17 +350,16 @@ final class Committer: @unchecked Sendable {
                 handOver.broadcast()
                 handOver.unlock()
                 account(batch)
-                if !batch.judged.isEmpty { afterBatch(batch.judged) }
                 metrics.commitLatency.recordNanoseconds(Int64(POSIX.monotonicNanoseconds() - item.started))
-                onFinished(item.released, batch.finishedFiles.count + batch.failedFiles.filter(\.moveFromProcessing).count)
+                inFlight.finished(released: item.released, files: batch.finishedFiles.count + batch.failedFiles.filter(\.moveFromProcessing).count)
                 continue
             }
             // Idle for 50 ms, or closing: unless a later syncfs already covered the moves,
             // fsync the directories once, so an idle daemon leaves nothing to judge again.
             if let pending = uncovered, configuration.durable, syncs.withLock({ $0.finished }) < pending.needs {
                 retrying {
-                    if pending.done { try POSIX.fsync(spool.done, what: spool.layout.done) }
-                    if pending.failed { try POSIX.fsync(spool.failed, what: spool.layout.failed) }
+                    if pending.done { try spool.syncDirectory(.done) }
+                    if pending.failed { try spool.syncDirectory(.failed) }
                 }
             }
             uncovered = nil
@@ -359,30 +367,15 @@ final class Committer: @unchecked Sendable {
         }
     }
 
-    /// Retries a durable step with back-off until it succeeds (a full disk, a read-only
-    /// remount being fixed): posts wait in processing/, nothing is dropped or failed for it.
+    /// Retries a durable step with back-off until it succeeds (`Retry`): posts wait in
+    /// processing/, nothing is dropped or failed for it.
     private func retrying(_ body: () throws -> Void) {
-        var attempt = 0
-        while true {
-            do {
-                try body()
-                break
-            } catch {
-                attempt += 1
-                let delay = min(5.0, 0.05 * pow(2.0, Double(min(attempt, 7))))
-                if attempt == 1 || attempt % 20 == 0 {
-                    logger.error("cannot make a batch durable; posts stay in processing/ and the batch is retried",
-                                 metadata: ["error": "\(error)", "attempt": "\(attempt)", "retry_in_s": "\(delay)"])
-                }
-                heartbeat.withLock { $0 = POSIX.monotonicNanoseconds() }
-                Thread.sleep(forTimeInterval: delay)
-            }
-        }
-        if attempt > 0 { logger.notice("batch made durable after retrying", metadata: ["attempts": "\(attempt + 1)"]) }
+        Retry(logger: logger, message: "cannot make a batch durable; posts stay in processing/ and the batch is retried",
+              onRetry: { [heartbeat] in heartbeat.withLock { $0 = POSIX.monotonicNanoseconds() } }).untilSuccess(body)
     }
 
     /// A file whose posts are all judged: to done/, and its bad lines (if any) to failed/.
-    private func finish(_ fileID: Int, into batch: inout Batch) {
+    private func completeFile(_ fileID: Int, into batch: inout Batch) {
         guard let file = files.removeValue(forKey: fileID) else { return }
         if file.posts == 0 {
             let reasons = file.rejectedLines.map { "line \($0.line): \($0.reason)" }.joined(separator: "\n")
@@ -395,6 +388,10 @@ final class Committer: @unchecked Sendable {
             batch.failedFiles.append(("\(file.name).line-\(line.line)", Array("line \(line.line) of \(file.name): \(line.reason)\n".utf8), false, line.bytes))
             batch.failures.append("invalid_post")
         }
+        if !file.masks.isEmpty {
+            batch.maskedCopies.append((file.name, file.masks))
+            maskedWaiting.insert(file.name)
+        }
         // Into done/ in claim order, so that done/ always holds a prefix of what was claimed.
         // A .jsonl file finishes when its last post is judged, possibly after files claimed
         // later; had those reached done/ first, recovery would judge its posts again on top of
@@ -406,20 +403,25 @@ final class Committer: @unchecked Sendable {
         finishedAhead[fileID] = .some(name)
         while let next = finishedAhead.removeValue(forKey: lastMovedFileID + 1) {
             lastMovedFileID += 1
-            if let next { batch.finishedFiles.append(next) }
+            if let next {
+                batch.finishedFiles.append(next)
+                if maskedWaiting.remove(next) != nil { batch.finishedMasked.insert(next) }
+            }
         }
     }
 
     /// Finished files waiting for an earlier-claimed file to finish (see `finish`); nil for
     /// a file with no posts, which went to failed/ and only holds its place in the order.
     private var finishedAhead: [Int: String?] = [:]
+    /// Files whose masked copy is written and whose move into done/ is still to come.
+    private var maskedWaiting: Set<String> = []
     /// Every file id up to this one has been handed to a batch. Ids are dense, from 1, in
     /// claim order (the dispatcher numbers each parsed file).
     private var lastMovedFileID = 0
 
     /// The steps, resumable: `step` records how far a failed attempt got.
-    /// `stopBefore`: the committer thread runs steps 0–2, the sync stage 3–4.
-    private func perform(_ batch: inout Batch, from step: inout Int, through sequence: UInt64, stopBefore: Int,
+    /// `stopBefore`: the committer thread runs steps 1–3, the sync stage 4–6.
+    private func perform(_ batch: inout Batch, from step: inout CommitStep, through sequence: UInt64, stopBefore: CommitStep,
                          afterSync: () -> Void) throws {
         // Trace-level step times ("ledger=… log=…"), the figures docs/DAEMON.md quotes.
         var laps: [String] = []
@@ -435,109 +437,105 @@ final class Committer: @unchecked Sendable {
                 logger.trace("batch step times (ms)", metadata: ["posts": "\(batch.judged.count)", "ms": "\(laps.joined(separator: " "))"])
             }
         }
-        if step == 0 {
+        if step == .ledger {
             try ledger.commit(batch.operations)
             // Authors whose changes are all in this batch or earlier may now leave memory.
             ledgerCommitted.withLock { $0 = max($0, sequence) }
-            step = 1
+            step = .decisionLog
             lap("ledger")
         }
-        if step == 1 {
+        if step == .decisionLog {
             try log.append(batch.logLines)
-            step = 2
+            step = .temporaries
             lap("log")
         }
-        if step == 2 {
+        if step == .temporaries {
             for file in batch.actionFiles {
                 if let bytes = file.bytes {
-                    try POSIX.writeFile(dir: spool.outbox, name: file.temporary, bytes: bytes, what: "outbox/\(file.temporary)")
+                    try spool.writeActionTemporary(file.temporary, bytes: bytes)
                 }
             }
             for file in batch.failedFiles {
-                if let bytes = file.bytes {
-                    try POSIX.writeFile(dir: spool.failed, name: ".\(file.name).tmp", bytes: bytes, what: "failed/.\(file.name).tmp")
-                }
-                try POSIX.writeFile(dir: spool.failed, name: ".\(file.name).error.tmp", bytes: file.error, what: "failed/.\(file.name).error.tmp")
+                try spool.writeFailureTemporaries(file.name, error: file.error, copy: file.bytes)
             }
-            step = 3
+            for copy in batch.maskedCopies {
+                if let bytes = maskedCopy(of: copy.name, masks: copy.masks) { try spool.writeMaskedCopy(copy.name, bytes: bytes) }
+            }
+            step = .sync
             lap("temporaries")
         }
-        if stopBefore <= 3 { return }
-        if step == 3 {
+        if stopBefore <= .sync { return }
+        if step == .sync {
             if configuration.durable {
                 waitForFinisher()
                 syncs.withLock { $0.started += 1 }
-                if try !Durability.syncFilesystem(of: spool.outbox, what: spool.layout.root) {
-                    for file in batch.actionFiles {
-                        try POSIX.fsyncFile(dir: spool.outbox, name: file.temporary, what: "outbox/\(file.temporary)")
-                    }
-                    for file in batch.failedFiles {
-                        try POSIX.fsyncFile(dir: spool.failed, name: ".\(file.name).error.tmp", what: "failed/.\(file.name).error.tmp")
-                    }
+                if try !spool.syncFilesystem() {
+                    for file in batch.actionFiles { try spool.syncActionTemporary(file.temporary) }
+                    for file in batch.failedFiles { try spool.syncFailureTemporary(file.name) }
+                    for copy in batch.maskedCopies { try spool.syncMaskedCopy(copy.name) }
                     try log.sync()
                     // What syncfs would have covered: the previous batch's renames and moves.
-                    try POSIX.fsync(spool.outbox, what: spool.layout.outbox)
-                    try POSIX.fsync(spool.failed, what: spool.layout.failed)
-                    try POSIX.fsync(spool.done, what: spool.layout.done)
+                    try spool.syncDirectory(.outbox)
+                    try spool.syncDirectory(.failed)
+                    try spool.syncDirectory(.done)
                 }
                 syncs.withLock { $0.finished = $0.started }
             }
-            afterSync()
-            step = 4
+            afterSync()  // step 5: the previous batch's posts to the finishing thread
+            step = .renames
             lap("sync")
         }
-        if step == 4 {
-            for file in batch.actionFiles where renameat(spool.outbox, file.temporary, spool.outbox, file.name) != 0 {
-                // ENOENT on a retry: an earlier attempt already renamed it.
-                if errno != ENOENT { throw SystemError("rename", "outbox/\(file.temporary) to outbox/\(file.name)") }
+        if step == .renames {
+            for file in batch.actionFiles { try spool.publishActionFile(file.temporary, as: file.name) }
+            for name in batch.staleActionFiles where spool.withdrawActionFile(name) {
+                logger.debug("edited post is now allowed: removed its earlier action file", metadata: ["file": "outbox/\(name)"])
             }
-            for name in batch.staleActionFiles where unlinkat(spool.outbox, name, 0) == 0 {
-                logger.info("edited post is now allowed: removed its earlier action file", metadata: ["file": "outbox/\(name)"])
-            }
-            for file in batch.failedFiles {
-                try POSIX.rename(spool.failed, ".\(file.name).error.tmp", spool.failed, file.name + ".error", what: "failed/\(file.name).error")
-                if file.bytes != nil {
-                    try POSIX.rename(spool.failed, ".\(file.name).tmp", spool.failed, file.name, what: "failed/\(file.name)")
-                }
-            }
+            for file in batch.failedFiles { try spool.publishFailure(file.name, hasCopy: file.bytes != nil) }
             // Not flushed here: the next batch's syncfs does it, before these posts move
             // into done/ (or `flushAndHand`, if no batch follows).
-            step = 5
+            step = .finished
             lap("renames")
         }
     }
 
     /// processing/ → done/ (or failed/), after the batch's action files are durable.
-    private func moveFinished(_ batch: Batch) throws {
-        do {
-            for file in batch.failedFiles where file.moveFromProcessing {
-                try moveOut(file.name, to: spool.failed, label: "failed/")
-            }
-            for name in batch.finishedFiles {
-                try moveOut(name, to: spool.done, label: "done/")
-            }
-            // Not flushed here (see the type's comment): a later syncfs, or the finishing
-            // thread when idle. No fsync of processing/ either: a rename is one journal
-            // transaction on ext4 and XFS, made durable with the directory it went into.
+    /// Not flushed here (see the type's comment): a later syncfs, or the finishing thread
+    /// when idle. No fsync of processing/ either: a rename is one journal transaction on
+    /// ext4 and XFS, made durable with the directory it went into.
+    private func moveFinished(_ batch: Batch) throws(SystemError) {
+        for file in batch.failedFiles where file.moveFromProcessing { try spool.fail(file.name) }
+        for name in batch.finishedFiles {
+            let target = try spool.finish(name)
+            if batch.finishedMasked.contains(name) { try spool.publishMaskedCopy(name, over: target) }
         }
     }
 
-    /// processing/NAME → done/ or failed/, never over an earlier file of the same name (a
-    /// producer reusing names): that one is kept and this one becomes NAME~1, NAME~2, ….
-    /// ENOENT on a retry means an earlier attempt already moved it.
-    /// Into failed/ a same-named file is replaced, so NAME and NAME.error stay a pair.
-    private func moveOut(_ name: String, to directory: Int32, label: String) throws(SystemError) {
-        if directory == spool.failed {
-            if renameat(spool.processing, name, directory, name) == 0 || errno == ENOENT { return }
-            throw SystemError("rename into \(label)", spool.layout.processing + "/" + name)
+    /// The post file with every post that held personal data rewritten with its text
+    /// masked (`PersonalData.maskedPostJSON`); other lines of a batch file stay byte for
+    /// byte. Nil if the file cannot be read again: the original is kept, and the log says so.
+    private func maskedCopy(of name: String, masks: [(postID: String, spans: [Range<Int>])]) -> [UInt8]? {
+        guard case .success(let (bytes, _)) = spool.read(name, maxBytes: Int.max) else {
+            logger.warning("cannot read a post again to mask its personal data; done/ keeps it unmasked", metadata: ["file": "processing/\(name)"])
+            return nil
         }
-        var target = name
-        for attempt in 1...1_000 {
-            if NoReplace.rename(spool.processing, name, directory, target) == 0 || errno == ENOENT { return }
-            if errno != EEXIST { break }
-            target = "\(name)~\(attempt)"
+        var pending = masks
+        func masked(_ line: [UInt8]) -> [UInt8]? {
+            guard let post = try? PostParser.parse(line, limits: configuration.limits),
+                  let index = pending.firstIndex(where: { $0.postID == post.id }) else { return nil }
+            let spans = pending.remove(at: index).spans
+            return PersonalData.maskedPostJSON(post, spans: spans)
         }
-        throw SystemError("rename into \(label)", spool.layout.processing + "/" + name)
+        guard name.hasSuffix(".jsonl") else { return masked(bytes).map { $0 + [0x0A] } ?? bytes }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+        for (index, line) in lines.enumerated() {
+            var content = Array(line)
+            if content.last == 0x0D { content.removeLast() }
+            out += masked(content) ?? Array(line)
+            if index < lines.count - 1 { out.append(0x0A) }
+        }
+        return out
     }
 
     private func account(_ batch: Batch) {
@@ -556,7 +554,9 @@ final class Committer: @unchecked Sendable {
             }
             if decision.needsActionFile {
                 acted += 1
-                logger.info("post acted on", metadata: [
+                // Debug, not info: one line per acted-on post passes journald's rate limit at
+                // benchmark rates, and decisions.jsonl already has every decision.
+                logger.debug("post acted on", metadata: [
                     "post": "\(decision.postID)", "action": "\(decision.action.rawValue)",
                     "guidelines": "\(decision.guidelines.joined(separator: ","))", "rules": "\(decision.rules.joined(separator: ","))",
                 ])
@@ -585,7 +585,7 @@ final class Committer: @unchecked Sendable {
             for pardon in pardons {
                 logger.notice("pardon applied", metadata: ["author": "\(pardon.author)", "guideline": "\(pardon.guideline ?? "all")"])
             }
-            onPardons(pardons)
+            for pardon in pardons { queue.push(.pardon(pardon), shard: queue.shard(of: pardon.author)) }
         } catch {
             logger.error("cannot read pardons from the ledger", metadata: ["error": "\(error)", "ledger": "\(ledger.path)"])
         }
@@ -594,7 +594,7 @@ final class Committer: @unchecked Sendable {
     private func prune() {
         do {
             let now = Date()
-            try ledger.prune(strikesBefore: now.addingTimeInterval(-strikeWindow()), postsBefore: now.addingTimeInterval(-historyWindow()))
+            try ledger.prune(strikesBefore: now.addingTimeInterval(-rulebook.strikeWindow), postsBefore: now.addingTimeInterval(-rulebook.historyWindow))
         } catch {
             logger.warning("cannot prune the ledger", metadata: ["error": "\(error)"])
         }

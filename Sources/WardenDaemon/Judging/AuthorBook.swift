@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import WardenCore
 
@@ -9,11 +10,11 @@ struct PostTrace: Sendable, Equatable {
 }
 
 /// What the daemon remembers about one author: recent posts (for `repeat_post` and
-/// `flood`), strikes within the strike window, and standing escalations.
+/// `flood`), and their strikes and standing escalations (the core's `AuthorStanding`,
+/// which also decides escalation for `warden diff --simulate`).
 struct AuthorRecord: Sendable {
     var posts: [PostTrace] = []
-    var strikes: [Strike] = []
-    var escalations: [EscalationRecord] = []
+    var standing = AuthorStanding()
     /// The book's activity tick when the author last posted (least recently active leave first).
     var lastActive: UInt64 = 0
     /// The outcome-queue sequence of the author's latest change; `.max` while recorded but
@@ -25,42 +26,22 @@ struct AuthorRecord: Sendable {
     /// of times a minute from growing memory without bound.
     static let maxPostTraces = 512
 
-    var isEmpty: Bool { posts.isEmpty && strikes.isEmpty && escalations.isEmpty }
-    var entryCount: Int { posts.count + strikes.count + escalations.count }
-
-    /// The standing escalation: the strongest one not pardoned.
-    var escalation: Action? { escalations.map(\.action).max() }
-
-    func countedStrikes(policy: EscalationPolicy, now: Date) -> Int {
-        let since = now.addingTimeInterval(-policy.window)
-        return strikes.reduce(0) { count, strike in
-            count + (strike.at > since && strike.at <= now && policy.counted.contains(strike.guideline) ? 1 : 0)
-        }
-    }
+    var isEmpty: Bool { posts.isEmpty && standing.isEmpty }
+    var entryCount: Int { posts.count + standing.strikes.count + standing.escalations.count }
 
     /// Forgets what `postID` wrote, before it is judged again (an edit). Returns whether
     /// there was anything: then the ledger must keep the replaced rows (see `Ledger.undo`).
     @discardableResult
     mutating func forget(postID: String) -> Bool {
-        let before = posts.count + strikes.count + escalations.count
+        let before = posts.count
         posts.removeAll { $0.postID == postID }
-        strikes.removeAll { $0.postID == postID }
-        escalations.removeAll { $0.postID == postID }
-        return posts.count + strikes.count + escalations.count != before
+        let forgotStanding = standing.forget(postID: postID)
+        return forgotStanding || posts.count != before
     }
 
     mutating func prune(strikesBefore: Date, postsBefore: Date) {
         posts.removeAll { $0.at < postsBefore }
-        strikes.removeAll { $0.at < strikesBefore }
-    }
-
-    mutating func apply(_ pardon: Pardon) {
-        if let guideline = pardon.guideline {
-            strikes.removeAll { $0.guideline == guideline }
-        } else {
-            strikes.removeAll()
-        }
-        escalations.removeAll()
+        standing.prune(strikesBefore: strikesBefore)
     }
 }
 
@@ -72,15 +53,13 @@ struct RecordedHistory: AuthorHistory {
 
     func postCount(author: String, within: TimeInterval, now: Date) -> Int {
         guard let record else { return 0 }
-        let since = now.addingTimeInterval(-within)
-        return record.posts.reduce(0) { $0 + ($1.postID != excluding && $1.at > since && $1.at <= now ? 1 : 0) }
+        return record.posts.reduce(0) { $0 + ($1.postID != excluding && HistoryWindow.contains($1.at, within: within, now: now) ? 1 : 0) }
     }
 
     func sameTextCount(author: String, textDigest: UInt64, within: TimeInterval, now: Date) -> Int {
         guard let record else { return 0 }
-        let since = now.addingTimeInterval(-within)
         return record.posts.reduce(0) {
-            $0 + ($1.postID != excluding && $1.textDigest == textDigest && $1.at > since && $1.at <= now ? 1 : 0)
+            $0 + ($1.postID != excluding && $1.textDigest == textDigest && HistoryWindow.contains($1.at, within: within, now: now) ? 1 : 0)
         }
     }
 }
@@ -128,7 +107,7 @@ final class AuthorBook {
     private(set) var entries = 0
     /// Authors in order of last activity (oldest first), with the tick of that activity; an
     /// entry whose tick is not the author's current one is stale and skipped.
-    private var recency = RingBuffer<(author: String, tick: UInt64)>()
+    private var recency = Deque<(author: String, tick: UInt64)>()
     private var tick: UInt64 = 0
     /// Authors read back from the ledger, for the `warden_author_reads_total` metric and tests.
     private(set) var archiveReads = 0
@@ -209,19 +188,13 @@ final class AuthorBook {
         live.reserveCapacity(authors.count)
         for (author, record) in authors { live.append((author, record.lastActive)) }
         live.sort { $0.tick < $1.tick }
-        recency = RingBuffer()
+        recency = Deque()
         for item in live { recency.append(item) }
     }
 
-    /// Records a judged post and applies the escalation policy; returns the ledger change.
-    /// `lookUp` must have been called for the post's author and time first.
-    ///
-    /// Escalation: after this post's strikes are recorded, the author's strikes within the
-    /// policy window for counted guidelines give a level (the highest threshold reached).
-    /// A level above the standing one becomes the standing escalation, and it stays until
-    /// `warden pardon` even after the strikes age out. Every post of an escalated author is
-    /// acted on at least as `hold` (hold_author) or `delete` (block_author), including the
-    /// post that crossed the threshold.
+    /// Records a judged post and applies the escalation policy (`AuthorStanding.record`);
+    /// returns the ledger change. `lookUp` must have been called for the post's author and
+    /// time first.
     /// `historyWindow`: how far back the rules look at an author's posts; nothing is kept if
     /// no rule needs history.
     func record(_ decision: inout Decision, post: Post, at: Date, policy: EscalationPolicy,
@@ -235,21 +208,7 @@ final class AuthorBook {
         if record.posts.count > AuthorRecord.maxPostTraces {
             record.posts.removeFirst(record.posts.count - AuthorRecord.maxPostTraces)
         }
-        for guideline in decision.strikeGuidelines {
-            record.strikes.append(Strike(postID: post.id, guideline: guideline, at: at))
-        }
-        let strikes = record.countedStrikes(policy: policy, now: at)
-        var newEscalation: Action?
-        if !decision.strikeGuidelines.isEmpty, let level = policy.escalation(forStrikes: strikes),
-           level > (record.escalation ?? .allow) {
-            record.escalations.append(EscalationRecord(postID: post.id, action: level, at: at))
-            newEscalation = level
-        }
-        decision.authorStrikes = strikes
-        if let escalation = record.escalation {
-            decision.escalation = escalation
-            decision.action = max(decision.action, Self.floor(for: escalation))
-        }
+        let newEscalation = record.standing.record(&decision, postID: post.id, at: at, policy: policy)
         // Not committed until the worker says it was queued (`queued`).
         record.queuedAs = .max
         if archive == nil && record.isEmpty {
@@ -269,11 +228,6 @@ final class AuthorBook {
                             strikeGuidelines: decision.strikeGuidelines, escalation: newEscalation, replaces: replaces)
     }
 
-    /// The mildest post action for an escalated author.
-    static func floor(for escalation: Action) -> Action {
-        escalation >= .blockAuthor ? .delete : .hold
-    }
-
     func history(for post: Post) -> RecordedHistory {
         RecordedHistory(record: authors[post.authorID], excluding: post.id)
     }
@@ -283,7 +237,7 @@ final class AuthorBook {
     func apply(_ pardon: Pardon) {
         guard var record = authors[pardon.author] else { return }
         let before = record.entryCount
-        record.apply(pardon)
+        record.standing.apply(pardon)
         record.queuedAs = .max
         authors[pardon.author] = record
         entries += record.entryCount - before

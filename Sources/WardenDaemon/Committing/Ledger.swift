@@ -2,32 +2,6 @@ import Foundation
 import WardenCore
 import GRDB
 
-/// One strike: an author broke a guideline that counts (`strikes: true`) in one post.
-/// Keyed by post id and guideline, so re-judging a post (an edit, or recovery after a
-/// crash) replaces its strikes instead of adding to them.
-public struct Strike: Sendable, Equatable {
-    public var postID: String
-    public var guideline: String
-    public var at: Date
-}
-
-/// An author-level escalation (hold_author, block_author), remembered with the post that
-/// crossed the threshold so that undoing that post (crash recovery) undoes the escalation.
-public struct EscalationRecord: Sendable, Equatable {
-    public var postID: String
-    public var action: Action
-    public var at: Date
-}
-
-/// A moderator's pardon, written by `warden pardon` into the ledger; the running daemon
-/// notices it (SQLite `data_version`) and forgets the pardoned strikes in memory too.
-public struct Pardon: Sendable, Equatable {
-    public var id: Int64
-    public var author: String
-    public var guideline: String?
-    public var at: Date
-}
-
 /// One write to the ledger, applied in the order the workers produced them.
 enum LedgerOperation: Sendable {
     case judged(LedgerChange)
@@ -50,8 +24,10 @@ struct LedgerChange: Sendable {
 /// The strike ledger and author history, in SQLite through GRDB under `state/ledger.sqlite`.
 ///
 /// While the daemon runs, the truth about authors lives in memory (`AuthorBook`), and the
-/// ledger is its durable copy: it is read once at start-up and written once per batch.
-/// That keeps SQLite off the per-post path (a query per post would cost more than judging).
+/// ledger is its durable copy: an author is read from it when they first post after a start
+/// or after leaving memory (`author(_:postsSince:maxPosts:)`), and it is written once per
+/// batch. That keeps SQLite off the per-post path for authors in memory (a query per post
+/// would cost more than judging).
 /// WAL mode lets `warden strikes` read while the daemon writes.
 public final class Ledger: Sendable {
     let pool: DatabasePool
@@ -113,41 +89,19 @@ public final class Ledger: Sendable {
                 CREATE INDEX superseded_by_time ON superseded(recorded);
                 """)
         }
+        migrator.registerMigration("v3-shadow-guard") { db in
+            // The shadow guard's state (Rules/ShadowGuard.swift), formerly JSON files read
+            // with `try?`: a corrupt file silently meant no rule was ever demoted.
+            try db.execute(sql: """
+                CREATE TABLE rules_seen (rule TEXT NOT NULL PRIMARY KEY, fingerprint TEXT NOT NULL, changed_at REAL NOT NULL) WITHOUT ROWID;
+                CREATE TABLE rule_confirmations (rule TEXT NOT NULL PRIMARY KEY, at REAL NOT NULL) WITHOUT ROWID;
+                CREATE TABLE rule_demotions (rule TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 
     // MARK: Daemon side
-
-    /// Everything the daemon needs in memory: strikes newer than `strikesSince`, posts
-    /// newer than `postsSince`, and every standing escalation.
-    func loadAuthors(strikesSince: Date, postsSince: Date) throws -> [String: AuthorRecord] {
-        try pool.read { db in
-            var authors: [String: AuthorRecord] = [:]
-            let posts = try Row.fetchCursor(db, sql: "SELECT post_id, author, at, digest FROM posts WHERE at > ? ORDER BY at",
-                                            arguments: [postsSince.timeIntervalSince1970])
-            while let row = try posts.next() {
-                let author: String = row["author"]
-                let digest: Int64 = row["digest"]
-                authors[author, default: AuthorRecord()].posts.append(
-                    PostTrace(postID: row["post_id"], at: Date(timeIntervalSince1970: row["at"]), textDigest: UInt64(bitPattern: digest)))
-            }
-            let strikes = try Row.fetchCursor(db, sql: "SELECT post_id, guideline, author, at FROM strikes WHERE at > ? ORDER BY at",
-                                              arguments: [strikesSince.timeIntervalSince1970])
-            while let row = try strikes.next() {
-                let author: String = row["author"]
-                authors[author, default: AuthorRecord()].strikes.append(
-                    Strike(postID: row["post_id"], guideline: row["guideline"], at: Date(timeIntervalSince1970: row["at"])))
-            }
-            let escalations = try Row.fetchCursor(db, sql: "SELECT post_id, author, action, at FROM escalations ORDER BY at")
-            while let row = try escalations.next() {
-                let author: String = row["author"]
-                guard let action = Action(rawValue: row["action"]) else { continue }
-                authors[author, default: AuthorRecord()].escalations.append(
-                    EscalationRecord(postID: row["post_id"], action: action, at: Date(timeIntervalSince1970: row["at"])))
-            }
-            return authors
-        }
-    }
 
     /// One author's past as the judge needs it, for an author not in memory: the newest
     /// `maxPosts` posts newer than `postsSince`, every strike (the ledger keeps only those
@@ -167,13 +121,13 @@ public final class Ledger: Sendable {
             let strikes = try db.cachedStatement(sql: "SELECT post_id, guideline, at FROM strikes WHERE author = ? ORDER BY at")
             let strikeRows = try Row.fetchCursor(strikes, arguments: [author])
             while let row = try strikeRows.next() {
-                record.strikes.append(Strike(postID: row["post_id"], guideline: row["guideline"], at: Date(timeIntervalSince1970: row["at"])))
+                record.standing.strikes.append(Strike(postID: row["post_id"], guideline: row["guideline"], at: Date(timeIntervalSince1970: row["at"])))
             }
             let escalations = try db.cachedStatement(sql: "SELECT post_id, action, at FROM escalations WHERE author = ? ORDER BY at")
             let escalationRows = try Row.fetchCursor(escalations, arguments: [author])
             while let row = try escalationRows.next() {
                 guard let action = Action(rawValue: row["action"]) else { continue }
-                record.escalations.append(EscalationRecord(postID: row["post_id"], action: action, at: Date(timeIntervalSince1970: row["at"])))
+                record.standing.escalations.append(EscalationRecord(postID: row["post_id"], action: action, at: Date(timeIntervalSince1970: row["at"])))
             }
             return record.isEmpty ? nil : record
         }
