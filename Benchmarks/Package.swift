@@ -5,7 +5,7 @@ import PackageDescription
 
 let package = Package(
     name: "WardenBenchmarks",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [.executable(name: "redos-bench", targets: ["redos-bench"])],
     dependencies: [.package(name: "Warden", path: "..")],
     targets: [

@@ -11,7 +11,7 @@ let targets = ["FuzzPostParser", "FuzzNormalizer", "FuzzRuleLoader", "FuzzTempla
 
 let package = Package(
     name: "WardenFuzz",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: targets.map { .executable(name: $0, targets: [$0]) },
     dependencies: [.package(name: "Warden", path: "..")],
     targets: targets.map {

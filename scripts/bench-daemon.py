@@ -19,61 +19,33 @@ Peak RSS is VmHWM from /proc/PID/status at the end. Durable writes (fsync/syncfs
 unless --no-sync is given.
 """
 import argparse
-import ctypes
 import json
 import multiprocessing
 import os
 import random
-import select
 import shutil
-import socket
-import struct
 import subprocess
 import sys
 import time
 
-IN_MOVED_TO = 0x00000080
-IN_Q_OVERFLOW = 0x00004000
+from spoolkit import NotifyListener, percentile, watch_moves
 
 
 def watch(directories, stop, results, ready):
     """Records the first CLOCK_MONOTONIC time each name is renamed into each directory."""
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    fd = libc.inotify_init1(0)
-    wds = {}
-    for label, path in directories.items():
-        wds[libc.inotify_add_watch(fd, path.encode(), IN_MOVED_TO)] = label
     seen = {label: {} for label in directories}
-    overflowed = False
-    ready.set()
-    header = struct.calcsize("iIII")
-    while True:
-        readable, _, _ = select.select([fd], [], [], 0.2)
-        if not readable:
-            if stop.is_set():
-                break
-            continue
-        now = time.monotonic_ns()
-        data = os.read(fd, 1 << 20)
-        offset = 0
-        while offset + header <= len(data):
-            wd, mask, _, length = struct.unpack_from("iIII", data, offset)
-            if mask & IN_Q_OVERFLOW:
-                overflowed = True
-            name = data[offset + header: offset + header + length].split(b"\0", 1)[0].decode()
-            label = wds.get(wd)
-            if label and name and name not in seen[label]:
-                seen[label][name] = now
-            offset += header + length
-    results.put((seen, overflowed))
+    overflowed = [False]
 
+    def on_event(label, name, now):
+        if label is None:
+            overflowed[0] = True
+            return
+        name = name.decode()
+        if name not in seen[label]:
+            seen[label][name] = now
 
-def percentile(values, fraction):
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    index = min(len(values) - 1, int(round(fraction * (len(values) - 1))))
-    return values[index]
+    watch_moves(directories, stop, ready, on_event)
+    results.put((seen, overflowed[0]))
 
 
 TEXTS_CLEAN = [
@@ -116,27 +88,6 @@ def write_posts(staging, prefix, count, authors, acted_share, seed, start_epoch=
 
 def needs_action(post_id, daemon_outbox):
     return os.path.exists(os.path.join(daemon_outbox, post_id + ".json"))
-
-
-def notify_socket(path):
-    if os.path.exists(path):
-        os.unlink(path)
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(path)
-    return sock
-
-
-def wait_for(sock, word, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        sock.settimeout(max(0.01, deadline - time.time()))
-        try:
-            message = sock.recv(4096).decode()
-        except socket.timeout:
-            break
-        if word in message:
-            return True
-    return False
 
 
 def run_phase(label, names, staging, inbox, state, rate, watcher_dirs):
@@ -250,7 +201,7 @@ def main():
     # whole filesystem) would pay for writing them, about a second for 140,000 files.
     os.sync()
 
-    sock = notify_socket(os.path.join(out, "notify.sock"))
+    notify = NotifyListener(os.path.join(out, "notify.sock"))
     command = [args.warden, "run", "--rules", args.rules, "--state", state, "--log-level", args.log_level]
     if args.workers:
         command += ["--workers", str(args.workers)]
@@ -263,7 +214,7 @@ def main():
     log = open(os.path.join(out, "daemon.log"), "w")
     daemon = subprocess.Popen(command, env=env, stderr=log, stdout=log)
     try:
-        if not wait_for(sock, "READY=1", 60):
+        if not notify.wait_for("READY=1", 60, daemon):
             sys.exit(f"warden did not become ready; see {out}/daemon.log")
         inbox = os.path.join(state, "inbox")
         dirs = {"done": os.path.join(state, "done"), "outbox": os.path.join(state, "outbox")}

@@ -71,14 +71,13 @@ import json
 import os
 import random
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from spoolkit import REPO, NotifyListener, default_rules
 
 CLEAN = [
     "Thanks for the quick reply, the bins were collected this morning.",
@@ -209,11 +208,7 @@ class Daemon:
         with open(self.config, "w") as f:
             f.write(CONFIG)
         self.notify_path = os.path.join(os.path.dirname(spool), os.path.basename(spool) + ".notify")
-        if os.path.exists(self.notify_path):
-            os.unlink(self.notify_path)
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(self.notify_path)
-        self.sock.setblocking(False)
+        self.notify = NotifyListener(self.notify_path)
         self.proc = None
         for sub in ("inbox", "processing", "outbox", "done", "failed", "state"):
             os.makedirs(os.path.join(spool, sub), exist_ok=True)
@@ -229,22 +224,10 @@ class Daemon:
         log.close()
 
     def drain_notify(self):
-        messages = []
-        while True:
-            try:
-                messages.append(self.sock.recv(4096).decode(errors="replace"))
-            except BlockingIOError:
-                return messages
+        return self.notify.drain()
 
     def wait_ready(self, timeout=60):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any("READY=1" in m for m in self.drain_notify()):
-                return True
-            if self.proc.poll() is not None:
-                return False
-            time.sleep(0.002)
-        return False
+        return self.notify.wait_for("READY=1", timeout, self.proc)
 
     def kill(self):
         self.proc.kill()
@@ -268,9 +251,7 @@ class Daemon:
         if self.proc is not None:
             self.proc.kill()
             self.proc.wait()
-        self.sock.close()
-        if os.path.exists(self.notify_path):
-            os.unlink(self.notify_path)
+        self.notify.close()
 
 
 def drop(spool, item):
@@ -520,13 +501,6 @@ def make_spool_root(requested):
     # people's writes. --dir puts the spool on a real disk instead.
     base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
     return tempfile.mkdtemp(prefix="warden-chaos-", dir=base)
-
-
-def default_rules():
-    shipped = os.path.join(REPO, "rules")
-    if os.path.isfile(os.path.join(shipped, "escalation.yaml")):
-        return shipped
-    return os.path.join(REPO, "Tests", "Fixtures", "rules-basic")
 
 
 def main():

@@ -25,22 +25,17 @@ Usage: scripts/soak.py --warden .build/release/warden --minutes 10 --rate 2000
 """
 import argparse
 import array
-import ctypes
 import multiprocessing
 import os
 import random
-import select
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-IN_MOVED_TO = 0x00000080
-IN_Q_OVERFLOW = 0x00004000
+from spoolkit import REPO, default_rules, percentile, proc_status, watch_moves
 
 CLEAN = [
     "Thanks for the quick reply, the bins were collected this morning.",
@@ -57,59 +52,22 @@ VIOLATING = ["what the fuck is this", "sh1tty service again", "check out my chan
 
 def watcher(spool, stop, results, ready):
     """Records, through inotify, when each post arrives in done/ (CLOCK_MONOTONIC)."""
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    fd = libc.inotify_init1(0)
-    libc.inotify_add_watch(fd, os.path.join(spool, "done").encode(), IN_MOVED_TO)
-    header = struct.calcsize("iIII")
-    overflows = 0
+    overflows = [0]
     latencies = array.array("d")  # pairs: arrival (s), latency (s)
-    ready.set()
-    while True:
-        readable, _, _ = select.select([fd], [], [], 0.2)
-        if not readable:
-            if stop.is_set():
-                break
-            continue
-        now = time.monotonic()
-        data = os.read(fd, 1 << 20)
-        offset = 0
-        while offset + header <= len(data):
-            _, mask, _, length = struct.unpack_from("iIII", data, offset)
-            name = data[offset + header: offset + header + length].split(b"\0", 1)[0]
-            offset += header + length
-            if mask & IN_Q_OVERFLOW:
-                overflows += 1  # some timings are missed; the count at the end lists done/
-                continue
-            try:
-                sent_ns = int(name.split(b"-")[1].split(b".")[0])
-            except (IndexError, ValueError):
-                continue
-            latencies.append(now)
-            latencies.append(now - sent_ns / 1e9)
-    results.put((overflows, latencies.tobytes()))
 
+    def on_event(label, name, now_ns):
+        if label is None:
+            overflows[0] += 1  # some timings are missed; the count at the end lists done/
+            return
+        try:
+            sent_ns = int(name.split(b"-")[1].split(b".")[0])
+        except (IndexError, ValueError):
+            return
+        latencies.append(now_ns / 1e9)
+        latencies.append((now_ns - sent_ns) / 1e9)
 
-def percentile(values, fraction):
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(fraction * (len(values) - 1))))]
-
-
-def proc_status(pid):
-    rss = None
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                rss = int(line.split()[1]) / 1024
-    fds = len(os.listdir(f"/proc/{pid}/fd"))
-    threads = len(os.listdir(f"/proc/{pid}/task"))
-    return rss, fds, threads
-
-
-def default_rules():
-    shipped = os.path.join(REPO, "rules")
-    return shipped if os.path.isdir(shipped) else os.path.join(REPO, "Tests", "Fixtures", "rules-basic")
+    watch_moves({"done": os.path.join(spool, "done")}, stop, ready, on_event)
+    results.put((overflows[0], latencies.tobytes()))
 
 
 def rewrite_rules(rules, index):

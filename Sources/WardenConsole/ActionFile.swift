@@ -35,11 +35,11 @@ public struct ReviewActionFile: Sendable, Equatable {
         w.key("id"); w.string(authorID)
         if let authorName { w.key("name"); w.string(authorName) }
         w.endObject()
-        w.key("decided_at"); w.string(Timestamp.iso8601(at))
+        w.key("decided_at"); w.string(RFC3339.format(at))
         w.key("review")
         w.beginObject()
         w.key("moderator"); w.string(moderator)
-        w.key("at"); w.string(Timestamp.iso8601(at))
+        w.key("at"); w.string(RFC3339.format(at))
         w.key("reason"); w.string(reason)
         w.key("outcome"); w.string(outcome)
         if let appealID { w.key("appeal_id"); w.string(appealID) }

@@ -564,7 +564,7 @@ public final class ReviewConsole: Sendable {
         }
         let rules = ruleSet.withLock { $0 }
         let stats = try desk.ruleStats()
-        let demoted = ShadowGuard.demotedRules(stateDirectory: SpoolLayout(root: configuration.stateRoot).state)
+        let demoted = try ShadowGuard.demotedRules(stateDirectory: SpoolLayout(root: configuration.stateRoot).state)
         var newlyFlagged: [(String, Int, Int)] = []
         let rows: [[String: Any]] = rules.rules.map { rule in
             let stat = stats[rule.id] ?? ReviewDesk.RuleStats()
@@ -597,7 +597,7 @@ public final class ReviewConsole: Sendable {
     private func confirmRule(form: FormData, session: Session) throws -> Response {
         let rule = form["rule"] ?? ""
         let state = SpoolLayout(root: configuration.stateRoot).state
-        guard ShadowGuard.demotedRules(stateDirectory: state).contains(rule) else {
+        guard try ShadowGuard.demotedRules(stateDirectory: state).contains(rule) else {
             return try page("message", title: "Confirm", session: session, status: .conflict, extra: ["text": "That rule is not demoted (someone may have confirmed it already).", "back": "/rules"])
         }
         try ShadowGuard.confirm(rule: rule, stateDirectory: state)

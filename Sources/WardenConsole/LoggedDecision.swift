@@ -49,7 +49,7 @@ public struct LoggedDecision: Sendable, Equatable {
             guard let rule = match["rule"] as? String, let start = match["start"] as? Int, let end = match["end"] as? Int else { return nil }
             return Span(rule: rule, start: start, end: end)
         }
-        let decidedAt = (object["decided_at"] as? String).flatMap(Timestamp.parse) ?? Date(timeIntervalSince1970: 0)
+        let decidedAt = (object["decided_at"] as? String).flatMap(RFC3339.parse) ?? Date(timeIntervalSince1970: 0)
         return LoggedDecision(
             postID: postID, appealOf: object["appeal_of"] as? String, action: action,
             escalation: author["escalation"] as? String, guidelines: object["guidelines"] as? [String] ?? [],

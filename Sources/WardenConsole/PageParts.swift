@@ -78,7 +78,7 @@ enum PageParts {
         return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
     }
 
-    static func time(_ date: Date) -> String { Timestamp.iso8601(date) }
+    static func time(_ date: Date) -> String { RFC3339.format(date) }
 }
 
 /// An `application/x-www-form-urlencoded` body or a query string: repeated names kept in order.

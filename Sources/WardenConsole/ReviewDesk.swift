@@ -297,11 +297,11 @@ public struct ReviewDesk: Sendable {
             if item.status != "pending" {
                 let who = item.resolvedBy ?? "someone"
                 let what = item.outcome.flatMap(Verdict.init(rawValue:))?.pastTense ?? (item.outcome ?? "resolved")
-                let when = item.resolvedAt.map(Timestamp.iso8601) ?? "an earlier time"
+                let when = item.resolvedAt.map(RFC3339.format) ?? "an earlier time"
                 return .refused("\(who) already \(what) this at \(when). Nothing was written.")
             }
             if let holder = item.claimedBy, holder != submission.moderator, let until = item.claimedUntil, until > now {
-                return .refused("\(holder) is reviewing this item (claimed until \(Timestamp.iso8601(until))). Nothing was written.")
+                return .refused("\(holder) is reviewing this item (claimed until \(RFC3339.format(until))). Nothing was written.")
             }
             guard item.version == submission.version else {
                 return .refused("This item changed since you opened it (the post was edited or re-judged). Reload it and decide again. Nothing was written.")
@@ -453,7 +453,7 @@ public struct ReviewDesk: Sendable {
                 w.key("rules"); w.stringArray(ListColumn.decode(row["rules"]))
                 w.key("verdict"); w.string(row["verdict"])
                 w.key("moderator"); w.string(row["moderator"])
-                w.key("reviewed_at"); w.string(Timestamp.iso8601(Date(timeIntervalSince1970: row["at"])))
+                w.key("reviewed_at"); w.string(RFC3339.format(Date(timeIntervalSince1970: row["at"])))
                 w.endObject()
                 return w.bytes
             }

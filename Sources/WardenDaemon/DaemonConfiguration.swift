@@ -50,6 +50,8 @@ public struct DaemonConfiguration: Sendable {
     /// The last line of `warden guidelines`, a template moderators may reword or translate
     /// (`{{org.name}}`, `{{org.contact}}`).
     public var guidelinesFooter = "If you think we got it wrong, tell {{org.name}} by {{org.contact}}."
+    /// `shadow_guard: { recent_for: 24h, window: 1000, max_share: 0.05 }`.
+    public var shadowGuard = ShadowGuardLimits()
 
     public init() {}
 
@@ -67,6 +69,7 @@ public struct DaemonConfiguration: Sendable {
         "limits.max_file_bytes", "limits.max_text_scalars",
         "retention.done", "retention.history", "retention.decisions_log_bytes", "retention.decisions_log_files",
         "memory.max_authors", "memory.max_history_entries",
+        "shadow_guard.recent_for", "shadow_guard.window", "shadow_guard.max_share",
         "max_batch", "max_in_flight", "rescan_interval", "log_level", "durable",
     ]
 
@@ -123,6 +126,9 @@ public struct DaemonConfiguration: Sendable {
             case "retention.decisions_log_files": return "\(decisionsLogKeep)"
             case "memory.max_authors": return "\(maxAuthorsInMemory)"
             case "memory.max_history_entries": return "\(maxHistoryEntriesInMemory)"
+            case "shadow_guard.recent_for": return Self.formatDuration(shadowGuard.recentFor)
+            case "shadow_guard.window": return "\(shadowGuard.window)"
+            case "shadow_guard.max_share": return "\(shadowGuard.maxShare)"
             case "max_batch": return "\(maxBatch)"
             case "max_in_flight": return "\(maxInFlight)"
             case "rescan_interval": return Self.formatDuration(rescanInterval)
@@ -245,6 +251,12 @@ struct ConfigurationReader {
         case "retention.decisions_log_files": if let v = int(value, key, minimum: 1) { c.decisionsLogKeep = v }
         case "memory.max_authors": if let v = int(value, key, minimum: 1) { c.maxAuthorsInMemory = v }
         case "memory.max_history_entries": if let v = int(value, key, minimum: 1) { c.maxHistoryEntriesInMemory = v }
+        case "shadow_guard.recent_for": if let v = duration(value, key) { c.shadowGuard.recentFor = v }
+        case "shadow_guard.window": if let v = int(value, key, minimum: 1) { c.shadowGuard.window = v }
+        case "shadow_guard.max_share":
+            if let scalar = value.scalar, let v = Double.construct(from: scalar), v > 0, v <= 1 { c.shadowGuard.maxShare = v } else {
+                error(value, "\(key) must be a share between 0 and 1, e.g. 0.05")
+            }
         case "max_batch": if let v = int(value, key, minimum: 1) { c.maxBatch = v }
         case "max_in_flight": if let v = int(value, key, minimum: 1) { c.maxInFlight = v }
         case "rescan_interval": if let v = duration(value, key) { c.rescanInterval = v }

@@ -23,7 +23,7 @@ struct AuditCommand: ParsableCommand {
                 var w = JSONWriter()
                 w.beginObject()
                 w.key("id"); w.int(Int(entry.id))
-                w.key("at"); w.string(Timestamp.iso8601(entry.at))
+                w.key("at"); w.string(RFC3339.format(entry.at))
                 w.key("moderator"); w.string(entry.moderator)
                 w.key("item"); w.string(entry.item)
                 w.key("action"); w.string(entry.action)
@@ -33,7 +33,7 @@ struct AuditCommand: ParsableCommand {
                 w.endObject()
                 print(String(decoding: w.bytes, as: UTF8.self))
             } else {
-                print("\(entry.id)\t\(Timestamp.iso8601(entry.at))\t\(entry.moderator)\t\(entry.action)\t\(entry.item)\t\(entry.reason)\t\(entry.before) -> \(entry.after)")
+                print("\(entry.id)\t\(RFC3339.format(entry.at))\t\(entry.moderator)\t\(entry.action)\t\(entry.item)\t\(entry.reason)\t\(entry.before) -> \(entry.after)")
             }
         }
     }

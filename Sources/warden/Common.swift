@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import WardenCore
 import WardenDaemon
 
@@ -23,6 +24,14 @@ enum ExitStatus {
 }
 
 /// Loads rules or prints every diagnostic and exits 3 (invalid rules) or 2 (no such directory).
+/// `WARDEN_PCRE2_JIT=0` (JIT off) and `WARDEN_PLAN=ungated` (no pre-filter), read here and
+/// passed to the core, which never reads the environment; scripts and fuzzers set them.
+func matchingOptionsFromEnvironment() -> MatchingOptions {
+    let environment = ProcessInfo.processInfo.environment
+    return MatchingOptions(jit: environment["WARDEN_PCRE2_JIT"] != "0", gatePatterns: environment["WARDEN_PLAN"] != "ungated",
+                           logger: Logger(label: "warden.pcre2"))
+}
+
 func loadRules(_ directory: String, runExamples: Bool, format: OutputFormat = .text) throws -> RuleSet {
     try loadRulesWithOrigins(directory, runExamples: runExamples, format: format).ruleSet
 }
@@ -31,10 +40,10 @@ func loadRules(_ directory: String, runExamples: Bool, format: OutputFormat = .t
 func loadRulesWithOrigins(_ directory: String, runExamples: Bool, format: OutputFormat = .text) throws -> (ruleSet: RuleSet, overlay: RuleOverlay.Loaded?) {
     do {
         if let overlay = RuleOverlay(path: directory) {
-            let loaded = try overlay.load(runExamples: runExamples)
+            let loaded = try overlay.load(runExamples: runExamples, options: matchingOptionsFromEnvironment())
             return (loaded.ruleSet, loaded)
         }
-        return (try RuleLoader.load(directory: directory, runExamples: runExamples), nil)
+        return (try RuleLoader.load(directory: directory, runExamples: runExamples, options: matchingOptionsFromEnvironment()), nil)
     } catch {
         let missing = !FileManager.default.fileExists(atPath: RuleOverlay(path: directory)?.shipped ?? directory)
         if format == .json {
@@ -169,10 +178,6 @@ struct LineSource {
                 buffer.removeSubrange((oldCount + got)...)
             }
         }
-    }
-
-    static func isBlank(_ line: UnsafeRawBufferPointer) -> Bool {
-        line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
     }
 }
 

@@ -24,7 +24,7 @@ struct ConfirmCommand: ParsableCommand {
             Output.error("warden: no daemon state at \(directory); pass --state with the daemon's state root (e.g. /var/lib/warden)")
             throw ExitStatus.inputError
         }
-        let demoted = ShadowGuard.demotedRules(stateDirectory: directory)
+        let demoted = try ShadowGuard.demotedRules(stateDirectory: directory)
         guard let rule else {
             print(demoted.isEmpty ? "no rule is demoted" : "demoted to shadow mode:\n" + demoted.map { "  \($0)" }.joined(separator: "\n"))
             return

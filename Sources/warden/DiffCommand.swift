@@ -40,7 +40,7 @@ struct DiffCommand: ParsableCommand {
         var changed = 0
         var transitions: [String: Int] = [:]
         for (index, post) in posts.enumerated() {
-            let time = post.createdAt.flatMap(Timestamp.parse) ?? Date(timeIntervalSince1970: 1_800_000_000 + Double(index))
+            let time = post.createdAt.flatMap(RFC3339.parse) ?? Date(timeIntervalSince1970: 1_800_000_000 + Double(index))
             let a = before.judge(post, at: time)
             let b = after.judge(post, at: time)
             guard a.action != b.action || a.rules != b.rules || a.escalation != b.escalation else { continue }
@@ -85,7 +85,7 @@ struct DiffCommand: ParsableCommand {
         if let file {
             var source = try LineSource(path: file)
             while source.next({ lineNumber, line in
-                guard !LineSource.isBlank(line) else { return }
+                guard !PostParser.isBlank(line) else { return }
                 do throws(PostError) { posts.append(try PostParser.parse(line)) } catch {
                     invalid += 1
                     Output.error("warden diff: \(file):\(lineNumber): \(error.reason); skipped")
@@ -107,7 +107,9 @@ struct DiffCommand: ParsableCommand {
             }
         }
         if simulate {
-            posts.sort { ($0.createdAt ?? "") < ($1.createdAt ?? "") }
+            // By time, not by the text of `created_at`: "2026-11-22 10:00:00Z" and "…T10:00:00Z" are the same instant.
+            let times = posts.map { $0.createdAt.flatMap(RFC3339.parse) ?? .distantPast }
+            posts = posts.indices.sorted { (times[$0], $0) < (times[$1], $1) }.map { posts[$0] }
         }
         return (posts, invalid)
     }

@@ -27,7 +27,7 @@ struct EvalCommand: ParsableCommand {
         var invalid = 0
         var errors: [String] = []
         while source.next({ lineNumber, line in
-            guard !LineSource.isBlank(line) else { return }
+            guard !PostParser.isBlank(line) else { return }
             do throws(PostError) {
                 let labelled = try PostParser.parseLabelled(line)
                 let evaluation = judge.evaluate(labelled.post)

@@ -43,23 +43,12 @@ struct RunCommand: ParsableCommand {
 
         let daemon: Daemon
         do {
-            daemon = try Daemon(configuration: configuration, logger: logger, metrics: metrics)
+            daemon = try Daemon(configuration: configuration, logger: logger, metrics: metrics, matching: matchingOptionsFromEnvironment())
         } catch {
             logger.critical("\(error)")
             throw ExitStatus.configError  // systemd shows it, and RestartPreventExitStatus=78 stops the restart loop
         }
-        var server: Task<Void, Never>?
-        if let address = configuration.metricsAddress {
-            server = Task.detached {
-                do {
-                    try await MetricsServer.run(address: address, metrics: daemon.metrics, logger: logger) { daemon.isHealthy }
-                } catch is CancellationError {
-                } catch {
-                    logger.error("metrics server stopped", metadata: ["address": "\(address)", "error": "\(error)"])
-                }
-            }
-        }
-        defer { server?.cancel() }
+        // The daemon serves --metrics itself, bound before READY=1 (an address in use is a start-up error).
         do {
             try daemon.run()
         } catch {

@@ -33,7 +33,7 @@ struct ScanCommand: ParsableCommand {
         // Property-wrapper reads cost a generic-metadata lookup each: read them once.
         let (actionsOnly, format) = (self.actionsOnly, self.format)
         while source.next({ lineNumber, line in
-            guard !LineSource.isBlank(line) else { return }
+            guard !PostParser.isBlank(line) else { return }
             do throws(PostError) {
                 let post = try PostParser.parse(line, limits: limits)
                 let decision = judge.judge(post, now: now)

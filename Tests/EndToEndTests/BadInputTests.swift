@@ -8,7 +8,7 @@ struct BadInput: Sendable, CustomTestStringConvertible {
     var label: String
     var name: String
     var reason: String
-    var make: @Sendable (_ daemon: BadInputDaemon) throws -> Void
+    var make: @Sendable (_ daemon: DaemonUnderTest) throws -> Void
 
     var testDescription: String { label }
 
@@ -72,7 +72,7 @@ struct BadInput: Sendable, CustomTestStringConvertible {
 @Suite(.serialized) struct BadInputTests {
     @Test(arguments: BadInput.all)
     func landsInFailedWithAReason(_ input: BadInput) throws {
-        let daemon = try BadInputDaemon()
+        let daemon = try DaemonUnderTest()
         try daemon.start()
         try input.make(daemon)
         try daemon.dropPost(id: "good-after", text: "a badword after the bad input")
@@ -92,7 +92,7 @@ struct BadInput: Sendable, CustomTestStringConvertible {
     }
 
     @Test func aSymlinkIsNeverFollowed() throws {
-        let daemon = try BadInputDaemon()
+        let daemon = try DaemonUnderTest()
         try daemon.start()
         #expect(symlink("/etc/passwd", daemon.inbox + "/passwd.json") == 0)
         #expect(symlink("/etc/passwd", daemon.inbox + "/passwd.jsonl") == 0)
@@ -117,7 +117,7 @@ struct BadInput: Sendable, CustomTestStringConvertible {
     /// A FIFO with no writer would block a plain open(2) for ever; one with a writer that
     /// never closes would block read(2). Neither may hold up the posts behind it.
     @Test func aFIFOWithAWriterDoesNotBlock() throws {
-        let daemon = try BadInputDaemon()
+        let daemon = try DaemonUnderTest()
         try daemon.start()
         let path = daemon.inbox + "/.held.fifo"
         #expect(mkfifo(path, 0o644) == 0)
@@ -137,7 +137,7 @@ struct BadInput: Sendable, CustomTestStringConvertible {
     /// the claim: either the daemon got it first and it is in done/, or the producer did and
     /// it is nowhere, never an error and never failed/.
     @Test func aFileRemovedBetweenNoticeAndClaim() throws {
-        let daemon = try BadInputDaemon()
+        let daemon = try DaemonUnderTest()
         try daemon.start()
         var takenBack: [String] = []
         var claimed: [String] = []
@@ -164,7 +164,7 @@ struct BadInput: Sendable, CustomTestStringConvertible {
     @Test(.enabled(if: getuid() != 0 || FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
                    "as root, dropping to nobody needs /usr/bin/setpriv (util-linux)"))
     func aPostTheDaemonMayNotRead() throws {
-        let daemon = try BadInputDaemon(user: getuid() == 0 ? (65_534, 65_534) : nil)
+        let daemon = try DaemonUnderTest(user: getuid() == 0 ? (65_534, 65_534) : nil)
         try daemon.start()
         let temporary = daemon.inbox + "/.secret.json.tmp"
         try Data(#"{"id":"secret","author":{"id":"u1"},"text":"badword"}"#.utf8).write(to: URL(fileURLWithPath: temporary))
@@ -183,7 +183,7 @@ struct BadInput: Sendable, CustomTestStringConvertible {
     /// every post is judged. A tmpfs of 2 MiB is the spool's own filesystem.
     @Test(.enabled(if: Tmpfs.isAvailable, "needs root and permission to mount a tmpfs (mount -t tmpfs) in this container"))
     func aFullDiskDelaysPostsAndLosesNone() throws {
-        let daemon = try BadInputDaemon(tmpfsBytes: 2 << 20)
+        let daemon = try DaemonUnderTest(tmpfsBytes: 2 << 20)
         try daemon.start()
         try daemon.dropPost(id: "before", text: "badword")
         #expect(daemon.eventually { daemon.files(in: "done").contains("before.json") })
@@ -230,7 +230,7 @@ struct BadInput: Sendable, CustomTestStringConvertible {
     /// one action file, the latest. It used to wedge the committer for ever: both versions
     /// were written to the same temporary, and the second rename failed on every retry.
     @Test func aPostAndItsEditInOneBatch() throws {
-        let daemon = try BadInputDaemon()
+        let daemon = try DaemonUnderTest()
         try daemon.start()
         try daemon.drop(name: "edits.jsonl", bytes: Array("""
             {"id":"e1","author":{"id":"u1","name":"first"},"text":"badword"}

@@ -207,6 +207,6 @@ enum WardenDaemonFixtures {
         _ = judged("p3", "u3", strikes: [], sequence: 3)
         #expect(book.authors["u1"] == nil)
         try? book.lookUp(author: "u1", at: at, historyWindow: 3600)
-        #expect(book.authors["u1"]?.strikes.map(\.postID) == ["p1"])
+        #expect(book.authors["u1"]?.standing.strikes.map(\.postID) == ["p1"])
     }
 }

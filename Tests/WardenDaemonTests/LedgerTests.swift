@@ -37,10 +37,10 @@ private func change(_ post: String, _ author: String, at seconds: TimeInterval, 
             .judged(change("p2", "u1", at: 101, strikes: ["profanity"], escalation: .holdAuthor)),
         ])
         try ledger.undo([("p2", Date(timeIntervalSince1970: 101))])
-        let authors = try ledger.loadAuthors(strikesSince: .distantPast, postsSince: .distantPast)
-        #expect(authors["u1"]?.strikes.map(\.postID) == ["p1"])
+        let authors: [String: AuthorRecord] = try ledger.author("u1", postsSince: .distantPast, maxPosts: 512).map { ["u1": $0] } ?? [:]
+        #expect(authors["u1"]?.standing.strikes.map(\.postID) == ["p1"])
         #expect(authors["u1"]?.posts.map(\.postID) == ["p1"])
-        #expect(authors["u1"]?.escalations.isEmpty == true)
+        #expect(authors["u1"]?.standing.escalations.isEmpty == true)
     }
 
     /// An edited post that no longer escalates: the escalation it caused is gone from the
@@ -52,9 +52,9 @@ private func change(_ post: String, _ author: String, at seconds: TimeInterval, 
         var edit = change("p1", "u1", at: 150)
         edit.replaces = true
         try ledger.commit([.judged(edit)])
-        let authors = try ledger.loadAuthors(strikesSince: .distantPast, postsSince: .distantPast)
-        #expect(authors["u1"]?.escalations.isEmpty ?? true)
-        #expect(authors["u1"]?.strikes.isEmpty ?? true)
+        let authors: [String: AuthorRecord] = try ledger.author("u1", postsSince: .distantPast, maxPosts: 512).map { ["u1": $0] } ?? [:]
+        #expect(authors["u1"]?.standing.escalations.isEmpty ?? true)
+        #expect(authors["u1"]?.standing.strikes.isEmpty ?? true)
     }
 
     /// A kill after an edit's batch reached the ledger, with an earlier post of the author
@@ -68,9 +68,9 @@ private func change(_ post: String, _ author: String, at seconds: TimeInterval, 
         edit.replaces = true
         try ledger.commit([.judged(change("p2", "u1", at: 200, strikes: ["spam"])), .judged(edit)])
         try ledger.undo([("p2", Date(timeIntervalSince1970: 200)), ("p1", Date(timeIntervalSince1970: 300))])
-        let authors = try ledger.loadAuthors(strikesSince: .distantPast, postsSince: .distantPast)
-        #expect(authors["u1"]?.strikes == [Strike(postID: "p1", guideline: "profanity", at: Date(timeIntervalSince1970: 100))])
-        #expect(authors["u1"]?.escalations.map(\.action) == [.holdAuthor])
+        let authors: [String: AuthorRecord] = try ledger.author("u1", postsSince: .distantPast, maxPosts: 512).map { ["u1": $0] } ?? [:]
+        #expect(authors["u1"]?.standing.strikes == [Strike(postID: "p1", guideline: "profanity", at: Date(timeIntervalSince1970: 100))])
+        #expect(authors["u1"]?.standing.escalations.map(\.action) == [.holdAuthor])
         #expect(authors["u1"]?.posts.map(\.postID) == ["p1"])
     }
 
@@ -81,9 +81,9 @@ private func change(_ post: String, _ author: String, at seconds: TimeInterval, 
         let ledger = try Ledger(path: directory.path + "/ledger.sqlite", durable: false)
         try ledger.commit([.judged(change("p1", "u1", at: 100, strikes: ["profanity"], escalation: .holdAuthor))])
         try ledger.undo([("p1", Date(timeIntervalSince1970: 150))])
-        let authors = try ledger.loadAuthors(strikesSince: .distantPast, postsSince: .distantPast)
-        #expect(authors["u1"]?.strikes.map(\.postID) == ["p1"])
-        #expect(authors["u1"]?.escalations.map(\.postID) == ["p1"])
+        let authors: [String: AuthorRecord] = try ledger.author("u1", postsSince: .distantPast, maxPosts: 512).map { ["u1": $0] } ?? [:]
+        #expect(authors["u1"]?.standing.strikes.map(\.postID) == ["p1"])
+        #expect(authors["u1"]?.standing.escalations.map(\.postID) == ["p1"])
     }
 
     @Test func pardonRemovesStrikesLiftsEscalationAndIsSeenByTheDaemon() throws {

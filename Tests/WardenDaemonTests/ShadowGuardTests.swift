@@ -24,32 +24,43 @@ import Testing
 
     @Test func aChangedRuleActingOnMoreThanFivePercentIsDemotedUntilConfirmed() throws {
         let directory = try TemporaryDirectory()
-        let guardian = ShadowGuard(stateDirectory: directory.path)
-        #expect(guardian.rulesLoaded(try rules(directory, words: "badword")).isEmpty)
+        let ledger = try Ledger(path: directory.path + "/ledger.sqlite", durable: false)
+        let guardian = try ShadowGuard(ledger: ledger)
+        #expect(try guardian.rulesLoaded(try rules(directory, words: "badword")).isEmpty)
         // The first rules seen are the baseline: an established rule is never demoted.
-        for _ in 0..<200 { #expect(guardian.observe(enforcedRules: ["profanity.strong"]).isEmpty) }
+        for _ in 0..<200 { #expect(try guardian.observe(enforcedRules: ["profanity.strong"]).isEmpty) }
 
-        _ = guardian.rulesLoaded(try rules(directory, words: "badword, the"))
+        _ = try guardian.rulesLoaded(try rules(directory, words: "badword, the"))
         var demoted: [String] = []
         for index in 0..<1_000 {
-            demoted += guardian.observe(enforcedRules: index % 10 == 0 ? ["profanity.strong"] : [])
+            demoted += try guardian.observe(enforcedRules: index % 10 == 0 ? ["profanity.strong"] : [])
         }
         #expect(demoted == ["profanity.strong"], "10% of posts is over the 5% limit")
-        #expect(ShadowGuard.demotedRules(stateDirectory: directory.path) == ["profanity.strong"], "kept across restarts")
+        #expect(try ShadowGuard.demotedRules(stateDirectory: directory.path) == ["profanity.strong"], "kept across restarts")
+        #expect(try ShadowGuard(ledger: ledger).demoted == ["profanity.strong"], "a restarted guard reads it back")
 
-        Thread.sleep(forTimeInterval: 1.1)  // a new modification time on the confirmation file
         try ShadowGuard.confirm(rule: "profanity.strong", stateDirectory: directory.path)
-        #expect(guardian.checkConfirmations() == ["profanity.strong"])
+        #expect(try guardian.checkConfirmations() == ["profanity.strong"])
         #expect(guardian.demoted.isEmpty)
     }
 
     @Test func aNewRuleUnderTheLimitIsLeftAlone() throws {
         let directory = try TemporaryDirectory()
-        let guardian = ShadowGuard(stateDirectory: directory.path)
-        _ = guardian.rulesLoaded(try rules(directory, words: "badword"))
-        _ = guardian.rulesLoaded(try rules(directory, words: "badword, worseword"))
+        let guardian = try ShadowGuard(ledger: try Ledger(path: directory.path + "/ledger.sqlite", durable: false))
+        _ = try guardian.rulesLoaded(try rules(directory, words: "badword"))
+        _ = try guardian.rulesLoaded(try rules(directory, words: "badword, worseword"))
         var demoted: [String] = []
-        for index in 0..<3_000 { demoted += guardian.observe(enforcedRules: index % 25 == 0 ? ["profanity.strong"] : []) }
+        for index in 0..<3_000 { demoted += try guardian.observe(enforcedRules: index % 25 == 0 ? ["profanity.strong"] : []) }
         #expect(demoted.isEmpty, "4% is under the limit")
+    }
+
+    /// The guard's state used to be JSON files read with `try?`: a corrupt one silently
+    /// meant nothing was ever demoted. In the ledger, an unreadable state is an error.
+    @Test func anUnreadableStateIsAnErrorNotSilence() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path + "/ledger.sqlite"
+        _ = try Ledger(path: path, durable: false)
+        try Data("this is not a database".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: (any Error).self) { try ShadowGuard(ledger: try Ledger(path: path, durable: false)) }
     }
 }

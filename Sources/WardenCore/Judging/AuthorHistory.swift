@@ -11,6 +11,16 @@ public protocol AuthorHistory {
     func sameTextCount(author: String, textDigest: UInt64, within: TimeInterval, now: Date) -> Int
 }
 
+/// The one definition of "within the last `within` seconds before `now`" for author history,
+/// shared by the daemon's memory and `InMemoryHistory`: a post exactly `within` old is out,
+/// as a strike exactly one window old is (`EscalationPolicy.counts`).
+public enum HistoryWindow {
+    @inline(__always)
+    public static func contains(_ time: Date, within: TimeInterval, now: Date) -> Bool {
+        time > now.addingTimeInterval(-within) && time <= now
+    }
+}
+
 /// No history at all: every author is posting for the first time.
 public struct NoHistory: AuthorHistory {
     public init() {}
@@ -35,23 +45,12 @@ public final class InMemoryHistory: AuthorHistory {
     }
 
     public func postCount(author: String, within: TimeInterval, now: Date) -> Int {
-        posts[author]?.reduce(0) { $0 + (now.timeIntervalSince($1.time) <= within && $1.time <= now ? 1 : 0) } ?? 0
+        posts[author]?.reduce(0) { $0 + (HistoryWindow.contains($1.time, within: within, now: now) ? 1 : 0) } ?? 0
     }
 
     public func sameTextCount(author: String, textDigest: UInt64, within: TimeInterval, now: Date) -> Int {
         posts[author]?.reduce(0) {
-            $0 + ($1.digest == textDigest && now.timeIntervalSince($1.time) <= within && $1.time <= now ? 1 : 0)
+            $0 + ($1.digest == textDigest && HistoryWindow.contains($1.time, within: within, now: now) ? 1 : 0)
         } ?? 0
-    }
-}
-
-/// The organisation whose page is moderated, as named in messages.
-public struct Organisation: Sendable, Equatable {
-    public var name: String
-    public var contact: String
-
-    public init(name: String = "our team", contact: String = "a private message to our page") {
-        self.name = name
-        self.contact = contact
     }
 }

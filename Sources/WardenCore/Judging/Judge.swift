@@ -1,3 +1,4 @@
+// Over 400 lines: the judging hot path (plan, pattern runs, conditions, decision) in one type, measured as a whole by `make bench`.
 import Foundation
 
 /// The result of running every rule on one post, before it is turned into a decision.
@@ -72,7 +73,7 @@ public final class Judge {
         let plan = ruleSet.plan
 
         normalizer.normalize(post.text, into: &normalized)
-        let digest = Self.fnv1a(normalized.bytes)
+        let digest = FNV1a.hash(normalized.bytes)
 
         var text = post.text
         // Both texts' literal scans in one loop (see `LiteralAutomaton.scanPair`).
@@ -359,6 +360,12 @@ public final class Judge {
         guard action != .allow else { return decision }
 
         let scalars = Array(post.text.unicodeScalars)
+        for result in matched {
+            let rule = rules[result.ruleIndex]
+            if !rule.detectors.isEmpty || ruleSet.guidelines[rule.guidelineIndex].id == PersonalData.guideline {
+                decision.personalData += result.spans
+            }
+        }
         for result in enforced {
             for span in result.spans {
                 let lower = min(span.lowerBound, scalars.count), upper = min(span.upperBound, scalars.count)
@@ -446,15 +453,6 @@ public final class Judge {
         return lower..<scalars
     }
 
-    /// 64-bit FNV-1a: a cheap, stable digest of the normalised text for repeat detection.
-    static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01B3
-        }
-        return hash
-    }
 }
 
 /// Messages used when neither the rule nor its guideline has one.

@@ -34,7 +34,7 @@ public final class CompiledPattern: @unchecked Sendable {
     /// Compiles `pattern`. JIT failure (for example when writable+executable memory is
     /// refused by `MemoryDenyWriteExecute=yes`) is not an error: the pattern runs interpreted
     /// and a warning is logged once per pattern.
-    public init(_ pattern: String, caseless: Bool = true, logger: Logger? = nil) throws(PatternError) {
+    public init(_ pattern: String, caseless: Bool = true, jit: Bool = true, logger: Logger? = nil) throws(PatternError) {
         var options: UInt32 = UInt32(PCRE2_UTF) | UInt32(PCRE2_UCP)
         if caseless { options |= UInt32(PCRE2_CASELESS) }
         var errorCode: Int32 = 0
@@ -52,12 +52,11 @@ public final class CompiledPattern: @unchecked Sendable {
         self.code = compiled
         self.source = pattern
         self.isCaseless = caseless
-        // WARDEN_PCRE2_JIT=0 turns JIT off: for ops on hosts where executable memory is
-        // forbidden (it would fail anyway, with a warning per pattern) and for testing parity.
-        let jitResult = Self.jitDisabled ? PCRE2_ERROR_JIT_BADOPTION : pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE))
+        // `jit: false` (MatchingOptions): for hosts where executable memory is forbidden and for parity tests.
+        let jitResult = jit ? pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE)) : PCRE2_ERROR_JIT_BADOPTION
         self.isJIT = jitResult == 0
-        if jitResult != 0 && !Self.jitDisabled {
-            (logger ?? Logger(label: "warden.pcre2")).warning(
+        if jitResult != 0 && jit {
+            logger?.warning(
                 "PCRE2 JIT unavailable, matching interpreted (slower)",
                 metadata: ["reason": "\(Self.message(for: jitResult))", "pattern": "\(pattern.prefix(80))"])
         }
@@ -67,8 +66,6 @@ public final class CompiledPattern: @unchecked Sendable {
     }
 
     deinit { pcre2_code_free_8(code) }
-
-    static let jitDisabled = ProcessInfo.processInfo.environment["WARDEN_PCRE2_JIT"] == "0"
 
     static func message(for code: Int32) -> String {
         var buffer = [UInt8](repeating: 0, count: 256)

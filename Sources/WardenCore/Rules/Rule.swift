@@ -83,8 +83,6 @@ public struct Conditions: Sendable, Equatable {
 
     public init() {}
 
-    /// Whether any condition needs the author's history (the daemon's ledger).
-    public var needsHistory: Bool { repeatPostWithin != nil || flood != nil }
     public var isEmpty: Bool { self == Conditions() }
 }
 
@@ -121,30 +119,4 @@ public struct Rule: Sendable {
     public var allPatterns: [RulePattern] { (wordPattern.map { [$0] } ?? []) + patterns }
     /// Whether the rule has anything to search for; without, only its conditions decide.
     public var hasMatchers: Bool { wordPattern != nil || !patterns.isEmpty || !detectors.isEmpty }
-}
-
-/// The strike policy from `escalation.yaml`.
-public struct EscalationPolicy: Sendable {
-    /// Strikes older than this no longer count, in seconds.
-    public var window: TimeInterval
-    /// Guidelines whose strikes count.
-    public var counted: Set<String>
-    /// Ascending by strikes; the highest reached applies.
-    public var thresholds: [Threshold]
-
-    public struct Threshold: Sendable, Equatable {
-        public var strikes: Int
-        public var action: Action
-    }
-
-    public init(window: TimeInterval = 30 * 86_400, counted: Set<String> = [], thresholds: [Threshold] = []) {
-        self.window = window
-        self.counted = counted
-        self.thresholds = thresholds
-    }
-
-    /// The escalation for an author with `strikes` counted strikes, if any.
-    public func escalation(forStrikes strikes: Int) -> Action? {
-        thresholds.last { strikes >= $0.strikes }?.action
-    }
 }

@@ -70,8 +70,8 @@ public struct RuleOverlay: Sendable {
 
     /// The effective rules and where each came from; with `runExamples`, every example of the
     /// effective rules must hold, as for a single directory.
-    public func load(runExamples: Bool = true) throws(RuleLoadError) -> Loaded {
-        var shippedContext = LoadContext(directory: shipped)
+    public func load(runExamples: Bool = true, options: MatchingOptions = MatchingOptions()) throws(RuleLoadError) -> Loaded {
+        var shippedContext = LoadContext(directory: shipped, options: options, read: { FileManager.default.contents(atPath: $0) })
         let base = shippedContext.load()
         var diagnostics = shippedContext.diagnostics.map { Self.qualified($0, in: shipped) }
         guard let base else { throw RuleLoadError(diagnostics: diagnostics) }
@@ -81,8 +81,7 @@ public struct RuleOverlay: Sendable {
         var origins: [String: Origin] = [:]
         for rule in ruleSet.rules { origins[rule.id] = Origin(rule: rule.id, kind: .shipped, location: rule.location) }
         var removed: [Origin] = []
-        var context = LoadContext(directory: local)
-        var localHash = SHA256()
+        var context = LoadContext(directory: local, options: options, read: { FileManager.default.contents(atPath: $0) })
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: local, isDirectory: &isDirectory), isDirectory.boolValue {
             let names: [String]
@@ -93,23 +92,12 @@ public struct RuleOverlay: Sendable {
             }
             var escalationRoot: (String, Node)?
             for name in names where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
-                if let bytes = FileManager.default.contents(atPath: local + "/" + name) {
-                    localHash.update(data: Data(name.utf8 + [0]))
-                    localHash.update(data: bytes)
-                }
                 guard let root = context.parseYAML(name) else { continue }
                 if name == "escalation.yaml" || name == "escalation.yml" {
                     escalationRoot = (name, root)
                     continue
                 }
                 apply(file: name, root: root, to: &ruleSet, origins: &origins, removed: &removed, context: &context)
-            }
-            // Word lists a local rule reads are part of what it means.
-            for list in (try? FileManager.default.contentsOfDirectory(atPath: local + "/wordlists"))?.sorted() ?? [] {
-                if let bytes = FileManager.default.contents(atPath: local + "/wordlists/" + list) {
-                    localHash.update(data: Data(("wordlists/" + list).utf8 + [0]))
-                    localHash.update(data: bytes)
-                }
             }
             if let (name, root) = escalationRoot {
                 ruleSet.escalation = context.parseEscalation(file: name, root: root, guidelines: Set(ruleSet.guidelines.map(\.id)))
@@ -121,8 +109,10 @@ public struct RuleOverlay: Sendable {
             }
         }
         diagnostics += context.diagnostics.map { Self.qualified($0, in: local) }
-        let digest = "sha256:" + SHA256.hash(data: Data((ruleSet.digest + "\n" + localHash.finalize().map { String(format: "%02x", $0) }.joined()).utf8))
-            .map { String(format: "%02x", $0) }.joined()
+        // The local files and word lists as they were parsed (never a second read a save could
+        // slip between), so the digest names exactly the rules in force.
+        let localDigest = LoadContext.digest(of: context.filesRead)
+        let digest = "sha256:" + SHA256.hash(data: Data((ruleSet.digest + "\n" + localDigest).utf8)).map { String(format: "%02x", $0) }.joined()
         var merged = RuleSet(guidelines: ruleSet.guidelines, rules: ruleSet.rules, escalation: ruleSet.escalation,
                              digest: digest, directory: path, warnings: [])
         if runExamples, diagnostics.allSatisfy({ $0.severity != .error }) {

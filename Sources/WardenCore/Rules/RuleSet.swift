@@ -42,14 +42,15 @@ public struct RuleSet: Sendable {
 
     public func rule(id: String) -> Rule? { rules.first { $0.id == id } }
 
-    init(guidelines: [Guideline], rules: [Rule], escalation: EscalationPolicy, digest: String, directory: String, warnings: [Diagnostic]) {
+    init(guidelines: [Guideline], rules: [Rule], escalation: EscalationPolicy, digest: String, directory: String, warnings: [Diagnostic],
+         gatePatterns: Bool = true) {
         self.guidelines = guidelines
         self.rules = rules
         self.escalation = escalation
         self.digest = digest
         self.directory = directory
         self.warnings = warnings
-        self.plan = MatchPlan(rules: rules, guidelines: guidelines)
+        self.plan = MatchPlan(rules: rules, guidelines: guidelines, gatePatterns: gatePatterns)
     }
 
     /// A copy in which the given rules run in shadow mode (the daemon's automatic demotion).
@@ -108,17 +109,15 @@ struct MatchPlan: Sendable {
     /// The literal number that stands for "the text has a digit" in `alsoLiterals`.
     static let digitLiteral = Int32.max
 
-    /// WARDEN_PLAN=ungated runs every pattern on every post: for measuring the gate against it.
-    static let ungatedOnly = ProcessInfo.processInfo.environment["WARDEN_PLAN"] == "ungated"
-
-    init(rules: [Rule], guidelines: [Guideline]) {
+    /// `gatePatterns: false` (MatchingOptions) runs every pattern on every post: for measuring the gate against it.
+    init(rules: [Rule], guidelines: [Guideline], gatePatterns: Bool = true) {
         var requirements: [TextView: [LiteralPrefixes.Requirement]] = [.normalized: [], .original: []]
         var detectorSet = Set<DetectorKind>()
         for (ruleIndex, rule) in rules.enumerated() {
             for pattern in rule.allPatterns {
                 let allow = pattern.usesAllowList ? guidelines[rule.guidelineIndex].allow : []
                 let entry = Entry(rule: ruleIndex, pattern: pattern, exempt: rule.conditions.exceptAuthors, allow: allow)
-                let requirement = Self.ungatedOnly ? nil : Self.gate(for: pattern)
+                let requirement = gatePatterns ? Self.gate(for: pattern) : nil
                 switch (pattern.view, requirement) {
                 case (.normalized, let requirement?):
                     requirements[.normalized, default: []].append(requirement)

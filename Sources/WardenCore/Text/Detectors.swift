@@ -1,3 +1,4 @@
+// Over 400 lines: five personal-data detectors, each a scanner beside its validator (Luhn, IBAN mod 97, …), sharing helpers.
 /// The built-in personal-data detectors a rule can name with `detect:`.
 ///
 /// Raw values are what moderators write in rule files, so they are part of the rule format.

@@ -1,3 +1,4 @@
+// Over 400 lines: one pass over the text building a per-byte origin map; its folding tables are data, and a split would walk twice.
 import Foundation
 
 /// Normalised UTF-8 text plus, for every byte, the span of the original text it came from.
