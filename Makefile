@@ -5,7 +5,10 @@ SWIFT       ?= swift
 # dpkg-dev, binutils and fakeroot build and check the .deb (`make deb`, `make package-test`).
 APT_PACKAGES = libpcre2-dev pcre2-utils libsqlite3-dev systemd pkg-config dpkg-dev binutils
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-RELEASE_BIN  = .build/release/warden
+# The static release has its own build directory: a debug build can run beside it, and
+# the two never share products anyway (different configuration and link flags).
+RELEASE_DIR  = .build-static
+RELEASE_BIN  = $(RELEASE_DIR)/release/warden
 DEBUG_BIN    = .build/debug/warden
 
 # The version is written by hand in Sources/warden/Version.swift; the commit is stamped into
@@ -14,7 +17,7 @@ VERSION     := $(shell sed -n 's/^ *static let version = "\(.*\)"/\1/p' Sources/
 COMMIT      := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || echo -dirty)
 STAMP        = Sources/warden/BuildStamp.generated.swift
 # The Swift runtime and Foundation linked in, so the binary runs where no Swift is installed.
-RELEASE_FLAGS = -c release --static-swift-stdlib -Xswiftc -DWARDEN_STAMPED
+RELEASE_FLAGS = -c release --static-swift-stdlib -Xswiftc -DWARDEN_STAMPED --build-path $(RELEASE_DIR)
 DIST         = dist
 DEB          = $(DIST)/warden_$(VERSION)_amd64.deb
 
@@ -114,7 +117,7 @@ eval: release
 	scripts/eval.sh $(RELEASE_BIN)
 
 clean:
-	rm -rf .build $(DIST) $(STAMP)
+	rm -rf .build $(RELEASE_DIR) $(DIST) $(STAMP)
 
 # ---------------------------------------------------------------------------------------------
 # Fuzzing (docs/RELIABILITY.md, "Fuzzing"). libFuzzer + ASan targets live in their own package,

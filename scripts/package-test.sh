@@ -69,7 +69,7 @@ step "warden run on a few posts"
 (cd "$work/home" && exec env -i PATH=/usr/bin:/bin "$warden" run --no-sync --log-level info) 2> "$work/daemon.log" &
 daemon=$!
 inbox=$root/var/lib/warden/inbox
-for i in 1 2 3 4 50; do [ -d "$inbox" ] && break; sleep 0.2; done
+for i in $(seq 1 300); do [ -d "$inbox" ] && break; sleep 0.2; done
 [ -d "$inbox" ] || { cat "$work/daemon.log"; fail "the daemon did not create its inbox"; }
 post() { printf '{"id":"%s","author":{"id":"u%s","name":"Sam"},"text":"%s"}' "$1" "$1" "$2" > "$inbox/.$1.tmp"; mv "$inbox/.$1.tmp" "$inbox/$1.json"; }
 post p1 "what the fuck is going on with my delivery"

@@ -45,6 +45,7 @@ public final class Ledger: Sendable {
         configuration.busyMode = .timeout(10)
         configuration.label = "warden.ledger"
         configuration.prepareDatabase { db in
+            if readOnly { return }
             try db.execute(sql: durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
             // Checkpoint every 8,192 pages (32 MB of WAL) rather than SQLite's 1,000: the
             // daemon rewrites the same few thousand pages batch after batch (random post ids
@@ -55,7 +56,12 @@ public final class Ledger: Sendable {
             // touched page is written whole to the WAL; 4 KiB pages made the WAL ~2 KB a post.
             try db.execute(sql: "PRAGMA page_size = 1024")
         }
-        pool = try DatabasePool(path: path, configuration: configuration)
+        // Without write access a WAL database is readable only while its -wal and -shm files
+        // exist (the daemon is running); when the daemon is stopped they are gone, the file is
+        // fully checkpointed, and SQLite reads it as immutable (Debian's SQLite takes URIs).
+        let readOnlyStopped = readOnly && !FileManager.default.fileExists(atPath: path + "-wal")
+        let openPath = readOnlyStopped ? "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1" : path
+        pool = try DatabasePool(path: openPath, configuration: configuration)
         if !readOnly { try Self.migrator.migrate(pool) }
     }
 
