@@ -88,8 +88,8 @@ final class Rulebook: Sendable {
     /// Returns true when a rule that acted on this post is demoted: the worker then judges
     /// the post again with the rules now in force, so at most the threshold's worth of
     /// posts are acted on by a runaway rule, whatever the batch size or worker count.
+    /// Every post counts, clean ones included: the share is of all judged posts.
     func admit(_ decision: Decision, now: Date = Date()) -> Bool {
-        guard !decision.rules.isEmpty else { return false }
         let result = shadowGuard.withLock { guardian -> (newly: [String], rejudge: Bool, error: String?) in
             guard let guardian else { return ([], false, nil) }
             var newly: [String] = []
