@@ -46,23 +46,51 @@ def decision_line(post_id, action, author, at, text, guidelines, rules):
     }, separators=(",", ":"))
 
 
-def write_state(state, held, past):
+def write_state(state, held, past, preindex):
+    """Writes decisions.jsonl; with `preindex`, also loads the same rows into review.sqlite
+    (as a console that has been following the log would have them) and sets its cursor to
+    the end of the log, so the measurement does not wait for a debug build's catch-up."""
     os.makedirs(os.path.join(state, "outbox"), exist_ok=True)
     os.makedirs(os.path.join(state, "inbox"), exist_ok=True)
     base = time.time() - 86400 * 20
     words = "service bus late council bin collection thanks great rubbish lovely road repair".split()
-    with open(os.path.join(state, "decisions.jsonl"), "w") as f:
+    rows, items = [], []
+    log = os.path.join(state, "decisions.jsonl")
+    with open(log, "w") as f:
+        def emit(post_id, action, author, t, text, guidelines, rules):
+            at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+            line = decision_line(post_id, action, author, at, text, guidelines, rules)
+            f.write(line + "\n")
+            if preindex:
+                g = "," + ",".join(guidelines) + "," if guidelines else ","
+                r = "," + ",".join(rules) + "," if rules else ","
+                rows.append((post_id, "post", None, author, "Poster " + author, action, None, g, r, float(int(t)), text, line))
+                if action == "hold":
+                    items.append((post_id, post_id, "held", "pending", 1, float(int(t)), author, g, r))
         for i in range(past):
-            at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(base + i * 1.5))
             text = " ".join(random.choice(words) for _ in range(12))
             if i % 10 == 0:
-                f.write(decision_line(f"past-{i}", "delete", f"u-{i % 50000}", at, text, ["profanity"], ["profanity.strong"]) + "\n")
+                emit(f"past-{i}", "delete", f"u-{i % 50000}", base + i * 1.5, text, ["profanity"], ["profanity.strong"])
             else:
-                f.write(decision_line(f"past-{i}", "allow", f"u-{i % 50000}", at, text, [], []) + "\n")
+                emit(f"past-{i}", "allow", f"u-{i % 50000}", base + i * 1.5, text, [], [])
         for i in range(held):
-            at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(base + past * 1.5 + i))
-            f.write(decision_line(f"held-{i}", "hold", f"h-{i % 3000}", at, f"visit my website for great deals {i}",
-                                  ["spam"], ["spam.maybe-promotion"]) + "\n")
+            emit(f"held-{i}", "hold", f"h-{i % 3000}", base + past * 1.5 + i, f"visit my website for great deals {i}", ["spam"], ["spam.maybe-promotion"])
+    return rows, items
+
+
+def preload(state, rows, items, held, past):
+    import sqlite3
+    db = sqlite3.connect(os.path.join(state, "state", "review.sqlite"))
+    db.execute("PRAGMA journal_mode=WAL")
+    db.executemany("INSERT INTO decisions(post_id, kind, appeal_of, author, author_name, action, escalation, guidelines, rules, decided_at, text, line) "
+                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    db.executemany("INSERT INTO items(item_id, post_id, kind, status, priority, queued_at, author, guidelines, rules) VALUES (?,?,?,?,?,?,?,?,?)", items)
+    db.executemany("INSERT INTO rule_hits(rule, hits) VALUES (?, ?)",
+                   [("profanity.strong", (past + 9) // 10), ("spam.maybe-promotion", held)])
+    log = os.path.join(state, "decisions.jsonl")
+    db.execute("INSERT OR REPLACE INTO log_cursor(id, inode, offset) VALUES (1, ?, ?)", (os.stat(log).st_ino, os.path.getsize(log)))
+    db.commit()
+    db.close()
 
 
 class Session:
@@ -172,12 +200,14 @@ def main():
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--posts", type=int, default=20_000)
+    parser.add_argument("--preindex", action="store_true",
+                        help="load review.sqlite directly instead of letting the console index the log at start-up")
     args = parser.parse_args()
 
     root = tempfile.mkdtemp(prefix="warden-bench-console-")
     state = os.path.join(root, "var")
     started = time.time()
-    write_state(state, args.held, args.past)
+    rows, items = write_state(state, args.held, args.past, args.preindex)
     print(f"state: {args.past} past decisions + {args.held} held posts written in {time.time() - started:.1f} s "
           f"({os.path.getsize(os.path.join(state, 'decisions.jsonl')) / 1e6:.0f} MB)", flush=True)
     users = []
@@ -186,6 +216,11 @@ def main():
         subprocess.run([args.warden, "users", "add", name, "--state", state], input=password + "\n", text=True,
                        check=True, capture_output=True)
         users.append((name, password))
+    if args.preindex:
+        started = time.time()
+        preload(state, rows, items, args.held, args.past)
+        del rows, items
+        print(f"review.sqlite preloaded with the same rows in {time.time() - started:.1f} s (--preindex)", flush=True)
     port = free_port()
     log = open(os.path.join(root, "console.log"), "w")
     started = time.time()

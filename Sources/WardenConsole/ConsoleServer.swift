@@ -418,7 +418,9 @@ public final class ReviewConsole: Sendable {
         let since = Date().addingTimeInterval(-policy.window)
         var perGuideline: [String: Int] = [:]
         for strike in standing.strikes where strike.at > since { perGuideline[strike.guideline, default: 0] += 1 }
-        let history = try desk.decisions(byAuthor: authorID, limit: 10).map { decision -> [String: Any] in
+        let decisions = try desk.decisions(byAuthor: authorID, limit: 10)
+        let name = name ?? decisions.first(where: { $0.authorName != nil })?.authorName
+        let history = decisions.map { decision -> [String: Any] in
             ["post_id": decision.postID, "action": decision.isAppeal ? "appeal" : decision.action,
              "guidelines": decision.guidelines.joined(separator: ", "), "at": PageParts.time(decision.decidedAt)]
         }
@@ -459,6 +461,7 @@ public final class ReviewConsole: Sendable {
             logger.info("review refused", metadata: ["item": "\(itemID)", "moderator": "\(session.user.name)", "why": "\(sentence)"])
             return try itemPage(itemID, session: session, refusal: sentence, status: .conflict)
         case .written(let file):
+            if verdict.isReversal { _ = noteReversalRates(try desk.ruleStats()) }
             logger.info("review written", metadata: ["post": "\(file.postID)", "action": "\(file.action)", "moderator": "\(session.user.name)", "verdict": "\(verdict.rawValue)"])
             let done = "done=\(verdict.rawValue)&post=\(PageParts.queryEncoded(file.postID))"
             if form["next"] == "1", let next = try desk.next(after: itemID, moderator: session.user.name) {
@@ -565,14 +568,12 @@ public final class ReviewConsole: Sendable {
         let rules = ruleSet.withLock { $0 }
         let stats = try desk.ruleStats()
         let demoted = ShadowGuard.demotedRules(stateDirectory: SpoolLayout(root: configuration.stateRoot).state)
-        var newlyFlagged: [(String, Int, Int)] = []
+        let overThreshold = noteReversalRates(stats)
         let rows: [[String: Any]] = rules.rules.map { rule in
             let stat = stats[rule.id] ?? ReviewDesk.RuleStats()
             let confirmed = stat.reviews - stat.reversals
             let interval = WilsonInterval(successes: confirmed, trials: stat.reviews)
-            let reversalRate = stat.reviews > 0 ? Double(stat.reversals) / Double(stat.reviews) : 0
-            let flagged = stat.reviews >= configuration.minimumReviewsToFlag && reversalRate > configuration.reversalThreshold
-            if flagged && flaggedRules.withLock({ $0.insert(rule.id).inserted }) { newlyFlagged.append((rule.id, stat.reversals, stat.reviews)) }
+            let flagged = overThreshold.contains(rule.id)
             let path = configuration.rulesDirectory + "/" + rule.location.file
             let changed = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
             return [
@@ -585,13 +586,24 @@ public final class ReviewConsole: Sendable {
                 "changed": changed.map(PageParts.time) ?? "–", "flagged": flagged,
             ]
         }
-        for (rule, reversals, reviews) in newlyFlagged {
-            logger.warning("rule reversed by moderators above the threshold", metadata: [
-                "rule": "\(rule)", "reversals": "\(reversals)", "reviews": "\(reviews)", "threshold": "\(configuration.reversalThreshold)"])
-        }
         return try page("rules", title: "Rules", session: session, extra: [
             "rules": rows, "threshold": String(format: "%.0f %%", configuration.reversalThreshold * 100), "min_reviews": configuration.minimumReviewsToFlag,
         ])
+    }
+
+    /// Rules whose reversal rate is above the threshold (with enough reviews to say so);
+    /// each is logged once per console run, when it first crosses.
+    private func noteReversalRates(_ stats: [String: ReviewDesk.RuleStats]) -> Set<String> {
+        var flagged = Set<String>()
+        for (rule, stat) in stats where stat.reviews >= configuration.minimumReviewsToFlag
+            && Double(stat.reversals) / Double(stat.reviews) > configuration.reversalThreshold {
+            flagged.insert(rule)
+            if self.flaggedRules.withLock({ $0.insert(rule).inserted }) {
+                logger.warning("rule reversed by moderators above the threshold", metadata: [
+                    "rule": "\(rule)", "reversals": "\(stat.reversals)", "reviews": "\(stat.reviews)", "threshold": "\(configuration.reversalThreshold)"])
+            }
+        }
+        return flagged
     }
 
     private func confirmRule(form: FormData, session: Session) throws -> Response {

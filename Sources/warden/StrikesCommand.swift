@@ -43,7 +43,9 @@ struct StrikesCommand: ParsableCommand {
                 print("escalation: none")
             }
             for pardon in standing.pardons {
-                print("pardoned \(pardon.guideline.map { "guideline \($0)" } ?? "all strikes") at \(formatter.string(from: pardon.at))")
+                let what = pardon.escalation.map { "escalated by hand to \($0.rawValue)" } ?? pardon.postID.map { "strike of post \($0) taken back" }
+                    ?? "pardoned \(pardon.guideline.map { "guideline \($0)" } ?? "all strikes")"
+                print("\(what) at \(formatter.string(from: pardon.at))")
             }
         }
     }
