@@ -95,7 +95,7 @@ def preload(state, rows, items, held, past):
 
 class Session:
     def __init__(self, port, name, password):
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
         self.cookies = {}
         self.get("/login")
         csrf = re.search(r'name="csrf" value="([^"]+)"', self.body).group(1)
@@ -134,9 +134,22 @@ def percentile(values, p):
     return values[min(len(values) - 1, int(len(values) * p))]
 
 
-def load(port, users, seconds, results, stop_at):
+def load(port, users, seconds, results):
+    """Logs every session in first (bcrypt is slow on purpose), then runs the loop for
+    `seconds` from the moment the last one is in; returns the threads and the start time."""
+    window = {}
+
+    def open_window():
+        window["started"] = time.time()
+        window["stop_at"] = time.time() + seconds
+
+    # The action runs once, when the last session is in, before any thread is released.
+    ready = threading.Barrier(len(users) + 1, action=open_window)
+
     def worker(index, name, password):
         session = Session(port, name, password)
+        ready.wait()
+        stop_at = window["stop_at"]
         queue_times, action_times, refused = [], [], 0
         while time.time() < stop_at:
             queue_times.append(session.get("/"))
@@ -159,7 +172,7 @@ def load(port, users, seconds, results, stop_at):
     threads = [threading.Thread(target=worker, args=(i, name, pw)) for i, (name, pw) in enumerate(users)]
     for t in threads:
         t.start()
-    return threads
+    return threads, ready, window
 
 
 def daemon_rate(warden, rules, posts, label):
@@ -200,27 +213,38 @@ def main():
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--posts", type=int, default=20_000)
+    parser.add_argument("--reuse", help="a state root left by an earlier run with --keep (skips writing the state and users)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated state root for --reuse")
     parser.add_argument("--preindex", action="store_true",
                         help="load review.sqlite directly instead of letting the console index the log at start-up")
     args = parser.parse_args()
 
     root = tempfile.mkdtemp(prefix="warden-bench-console-")
-    state = os.path.join(root, "var")
+    state = args.reuse or os.path.join(root, "var")
+    users = [(f"mod{i}", f"bench-password-{i:04d}") for i in range(args.sessions)]
+    if not args.reuse:
+        prepare(args, state, users)
+    else:
+        print(f"state: reusing {state}", flush=True)
+    run_bench(args, root, state, users)
+
+
+def prepare(args, state, users):
     started = time.time()
     rows, items = write_state(state, args.held, args.past, args.preindex)
     print(f"state: {args.past} past decisions + {args.held} held posts written in {time.time() - started:.1f} s "
           f"({os.path.getsize(os.path.join(state, 'decisions.jsonl')) / 1e6:.0f} MB)", flush=True)
-    users = []
-    for i in range(args.sessions):
-        name, password = f"mod{i}", f"bench-password-{i:04d}"
+    for name, password in users:
         subprocess.run([args.warden, "users", "add", name, "--state", state], input=password + "\n", text=True,
                        check=True, capture_output=True)
-        users.append((name, password))
     if args.preindex:
         started = time.time()
         preload(state, rows, items, args.held, args.past)
         del rows, items
         print(f"review.sqlite preloaded with the same rows in {time.time() - started:.1f} s (--preindex)", flush=True)
+
+
+def run_bench(args, root, state, users):
     port = free_port()
     log = open(os.path.join(root, "console.log"), "w")
     started = time.time()
@@ -241,9 +265,10 @@ def main():
     idle_rate = daemon_rate(args.warden, args.rules, args.posts, "alone")
 
     results = []
-    stop_at = time.time() + args.seconds
-    threads = load(port, users, args.seconds, results, stop_at)
-    time.sleep(2)  # let the sessions log in (bcrypt) before measuring the daemon
+    threads, ready, window = load(port, users, args.seconds, results)
+    started = time.time()
+    ready.wait()
+    print(f"{len(users)} sessions logged in after {time.time() - started:.1f} s", flush=True)
     loaded_rate = daemon_rate(args.warden, args.rules, args.posts, "with console load")
     for t in threads:
         t.join()
@@ -257,7 +282,8 @@ def main():
     print(f"daemon: {loaded_rate / idle_rate * 100:.1f} % of its rate alone (target >= 90 %)")
     console.terminate()
     console.wait()
-    shutil.rmtree(root, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

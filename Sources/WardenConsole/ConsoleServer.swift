@@ -294,7 +294,7 @@ public final class ReviewConsole: Sendable {
     private func queuePage(_ request: Request, session: Session) throws -> Response {
         let query = FormData(request.uri.query ?? "")
         let filter = QueueFilter(guideline: query["guideline"], rule: query["rule"], author: query["author"])
-        let items = try desk.queue(filter, limit: 100)
+        let items = try desk.queue(filter, limit: 50)
         let count = try desk.pendingCount(filter)
         let postIDs = items.map { $0.kind == "appeal" ? $0.itemID : $0.postID }
         let texts = try database.pool.read { db -> [String: String] in
