@@ -179,8 +179,8 @@ public struct Accounts: Sendable {
                        expiresAt: Date(timeIntervalSince1970: newExpiry))
     }
 
-    public func logout(tokenHash: String) async throws {
-        try await database.pool.write { db in try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [tokenHash]) }
+    public func logout(tokenHash: String) throws {
+        try database.pool.write { db in try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [tokenHash]) }
     }
 
     /// 32 random bytes, base64url without padding (43 characters).

@@ -133,38 +133,38 @@ public final class ReviewConsole: Sendable {
         router.get("/metrics") { [self] _, _ in try await metrics() }
         router.get("/login") { [self] request, _ in loginPage(request, flash: nil) }
         router.post("/login") { [self] request, context in try await login(request, context: context) }
-        router.post("/logout") { [self] request, _ in try await withSession(request, post: true) { session, _ in try await logout(session) } }
-        router.get("/") { [self] request, _ in try await withSession(request) { session, _ in try queuePage(request, session: session) } }
+        router.post("/logout") { [self] request, _ in try await withSession(request, post: true) { [self] session, _ in try logout(session) } }
+        router.get("/") { [self] request, _ in try await withSession(request) { [self] session, _ in try queuePage(request, session: session) } }
         router.get("/item/:id") { [self] request, context in
             let id = context.parameters.get("id") ?? ""
-            return try await withSession(request) { session, _ in try itemPage(id, session: session, flash: flashText(request)) }
+            return try await withSession(request) { [self] session, _ in try itemPage(id, session: session, flash: flashText(request)) }
         }
         router.post("/item/:id") { [self] request, context in
             let id = context.parameters.get("id") ?? ""
-            return try await withSession(request, post: true) { session, form in try act(on: id, form: form, session: session) }
+            return try await withSession(request, post: true) { [self] session, form in try act(on: id, form: form, session: session) }
         }
-        router.post("/bulk") { [self] request, _ in try await withSession(request, post: true) { session, form in try bulk(form: form, session: session) } }
-        router.get("/search") { [self] request, _ in try await withSession(request) { session, _ in try searchPage(request, session: session) } }
+        router.post("/bulk") { [self] request, _ in try await withSession(request, post: true) { [self] session, form in try bulk(form: form, session: session) } }
+        router.get("/search") { [self] request, _ in try await withSession(request) { [self] session, _ in try searchPage(request, session: session) } }
         router.get("/decision/:id") { [self] request, context in
             let id = context.parameters.get("id") ?? ""
-            return try await withSession(request) { session, _ in try decisionPage(id, session: session) }
+            return try await withSession(request) { [self] session, _ in try decisionPage(id, session: session) }
         }
         router.get("/author") { [self] request, _ in
-            try await withSession(request) { session, _ in
+            try await withSession(request) { [self] session, _ in
                 let id = FormData(request.uri.query ?? "")["id"] ?? ""
                 return try page("author", title: "Author", session: session, extra: ["author": try authorCard(id)])
             }
         }
-        router.post("/author/pardon") { [self] request, _ in try await withSession(request, post: true) { session, form in try pardon(form: form, session: session) } }
-        router.post("/author/escalate") { [self] request, _ in try await withSession(request, post: true) { session, form in try escalate(form: form, session: session) } }
-        router.get("/rules") { [self] request, _ in try await withSession(request) { session, _ in try rulesPage(session: session) } }
+        router.post("/author/pardon") { [self] request, _ in try await withSession(request, post: true) { [self] session, form in try pardon(form: form, session: session) } }
+        router.post("/author/escalate") { [self] request, _ in try await withSession(request, post: true) { [self] session, form in try escalate(form: form, session: session) } }
+        router.get("/rules") { [self] request, _ in try await withSession(request) { [self] session, _ in try rulesPage(session: session) } }
         router.post("/rules/confirm") { [self] request, _ in
-            try await withSession(request, post: true, admin: true) { session, form in try confirmRule(form: form, session: session) }
+            try await withSession(request, post: true, admin: true) { [self] session, form in try confirmRule(form: form, session: session) }
         }
-        router.get("/audit") { [self] request, _ in try await withSession(request) { session, _ in try auditPage(request, session: session) } }
-        router.get("/users") { [self] request, _ in try await withSession(request, admin: true) { session, _ in try usersPage(session: session, flash: nil) } }
+        router.get("/audit") { [self] request, _ in try await withSession(request) { [self] session, _ in try auditPage(request, session: session) } }
+        router.get("/users") { [self] request, _ in try await withSession(request, admin: true) { [self] session, _ in try usersPage(session: session, flash: nil) } }
         router.post("/users") { [self] request, _ in
-            try await withSession(request, post: true, admin: true) { session, form in try await changeUsers(form: form, session: session) }
+            try await withSession(request, post: true, admin: true) { [self] session, form in try changeUsers(form: form, session: session) }
         }
     }
 
@@ -179,8 +179,12 @@ public final class ReviewConsole: Sendable {
 
     /// Runs `body` for a logged-in user; for POSTs also checks the CSRF token of the form.
     /// Logged out: a page redirects to the login page, anything else is refused (401).
+    ///
+    /// `body` runs on a Dispatch thread: it makes synchronous SQLite calls, which must not
+    /// block Swift concurrency's few threads (with all of them waiting for a reader, the
+    /// async calls that would free one could never run: seen as a hang under 20 sessions).
     private func withSession(_ request: Request, post: Bool = false, admin: Bool = false,
-                             _ body: (Session, FormData) async throws -> Response) async throws -> Response {
+                             _ body: @escaping @Sendable (Session, FormData) throws -> Response) async throws -> Response {
         var session: Session?
         if let token = request.cookies[Self.sessionCookie]?.value { session = try await accounts.session(token: token) }
         guard let session else {
@@ -199,7 +203,14 @@ public final class ReviewConsole: Sendable {
                                 extra: ["text": "The form's security token did not match your session (an old tab, or a request from another site). Nothing was changed.", "back": "/"])
             }
         }
-        return try await body(session, form)
+        let checkedForm = form
+        return try await Self.offload { try body(session, checkedForm) }
+    }
+
+    private static func offload(_ work: @escaping @Sendable () throws -> Response) async throws -> Response {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(with: Result { try work() }) }
+        }
     }
 
     private static func formBody(_ request: Request) async throws -> FormData {
@@ -250,8 +261,8 @@ public final class ReviewConsole: Sendable {
         }
     }
 
-    private func logout(_ session: Session) async throws -> Response {
-        try await accounts.logout(tokenHash: session.tokenHash)
+    private func logout(_ session: Session) throws -> Response {
+        try accounts.logout(tokenHash: session.tokenHash)
         try AuditLog.append(database, moderator: session.user.name, item: "session", action: "logout", reason: "logout")
         var response = redirect("/login")
         response.headers.append(HTTPField(name: .setCookie, value: "\(Self.sessionCookie)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"))
@@ -634,7 +645,7 @@ public final class ReviewConsole: Sendable {
         return try page("users", title: "Users", session: session, flash: flash, extra: ["users": users])
     }
 
-    private func changeUsers(form: FormData, session: Session) async throws -> Response {
+    private func changeUsers(form: FormData, session: Session) throws -> Response {
         let name = form["name"] ?? ""
         do {
             switch form["op"] {
