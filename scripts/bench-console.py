@@ -46,28 +46,56 @@ def decision_line(post_id, action, author, at, text, guidelines, rules):
     }, separators=(",", ":"))
 
 
-def write_state(state, held, past):
+def write_state(state, held, past, preindex):
+    """Writes decisions.jsonl; with `preindex`, also loads the same rows into review.sqlite
+    (as a console that has been following the log would have them) and sets its cursor to
+    the end of the log, so the measurement does not wait for a debug build's catch-up."""
     os.makedirs(os.path.join(state, "outbox"), exist_ok=True)
     os.makedirs(os.path.join(state, "inbox"), exist_ok=True)
     base = time.time() - 86400 * 20
     words = "service bus late council bin collection thanks great rubbish lovely road repair".split()
-    with open(os.path.join(state, "decisions.jsonl"), "w") as f:
+    rows, items = [], []
+    log = os.path.join(state, "decisions.jsonl")
+    with open(log, "w") as f:
+        def emit(post_id, action, author, t, text, guidelines, rules):
+            at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+            line = decision_line(post_id, action, author, at, text, guidelines, rules)
+            f.write(line + "\n")
+            if preindex:
+                g = "," + ",".join(guidelines) + "," if guidelines else ","
+                r = "," + ",".join(rules) + "," if rules else ","
+                rows.append((post_id, "post", None, author, "Poster " + author, action, None, g, r, float(int(t)), text, line))
+                if action == "hold":
+                    items.append((post_id, post_id, "held", "pending", 1, float(int(t)), author, g, r))
         for i in range(past):
-            at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(base + i * 1.5))
             text = " ".join(random.choice(words) for _ in range(12))
             if i % 10 == 0:
-                f.write(decision_line(f"past-{i}", "delete", f"u-{i % 50000}", at, text, ["profanity"], ["profanity.strong"]) + "\n")
+                emit(f"past-{i}", "delete", f"u-{i % 50000}", base + i * 1.5, text, ["profanity"], ["profanity.strong"])
             else:
-                f.write(decision_line(f"past-{i}", "allow", f"u-{i % 50000}", at, text, [], []) + "\n")
+                emit(f"past-{i}", "allow", f"u-{i % 50000}", base + i * 1.5, text, [], [])
         for i in range(held):
-            at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(base + past * 1.5 + i))
-            f.write(decision_line(f"held-{i}", "hold", f"h-{i % 3000}", at, f"visit my website for great deals {i}",
-                                  ["spam"], ["spam.maybe-promotion"]) + "\n")
+            emit(f"held-{i}", "hold", f"h-{i % 3000}", base + past * 1.5 + i, f"visit my website for great deals {i}", ["spam"], ["spam.maybe-promotion"])
+    return rows, items
+
+
+def preload(state, rows, items, held, past):
+    import sqlite3
+    db = sqlite3.connect(os.path.join(state, "state", "review.sqlite"))
+    db.execute("PRAGMA journal_mode=WAL")
+    db.executemany("INSERT INTO decisions(post_id, kind, appeal_of, author, author_name, action, escalation, guidelines, rules, decided_at, text, line) "
+                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    db.executemany("INSERT INTO items(item_id, post_id, kind, status, priority, queued_at, author, guidelines, rules) VALUES (?,?,?,?,?,?,?,?,?)", items)
+    db.executemany("INSERT INTO rule_hits(rule, hits) VALUES (?, ?)",
+                   [("profanity.strong", (past + 9) // 10), ("spam.maybe-promotion", held)])
+    log = os.path.join(state, "decisions.jsonl")
+    db.execute("INSERT OR REPLACE INTO log_cursor(id, inode, offset) VALUES (1, ?, ?)", (os.stat(log).st_ino, os.path.getsize(log)))
+    db.commit()
+    db.close()
 
 
 class Session:
     def __init__(self, port, name, password):
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
         self.cookies = {}
         self.get("/login")
         csrf = re.search(r'name="csrf" value="([^"]+)"', self.body).group(1)
@@ -106,9 +134,22 @@ def percentile(values, p):
     return values[min(len(values) - 1, int(len(values) * p))]
 
 
-def load(port, users, seconds, results, stop_at):
+def load(port, users, seconds, results):
+    """Logs every session in first (bcrypt is slow on purpose), then runs the loop for
+    `seconds` from the moment the last one is in; returns the threads and the start time."""
+    window = {}
+
+    def open_window():
+        window["started"] = time.time()
+        window["stop_at"] = time.time() + seconds
+
+    # The action runs once, when the last session is in, before any thread is released.
+    ready = threading.Barrier(len(users) + 1, action=open_window)
+
     def worker(index, name, password):
         session = Session(port, name, password)
+        ready.wait()
+        stop_at = window["stop_at"]
         queue_times, action_times, refused = [], [], 0
         while time.time() < stop_at:
             queue_times.append(session.get("/"))
@@ -131,7 +172,7 @@ def load(port, users, seconds, results, stop_at):
     threads = [threading.Thread(target=worker, args=(i, name, pw)) for i, (name, pw) in enumerate(users)]
     for t in threads:
         t.start()
-    return threads
+    return threads, ready, window
 
 
 def daemon_rate(warden, rules, posts, label):
@@ -172,20 +213,38 @@ def main():
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--posts", type=int, default=20_000)
+    parser.add_argument("--reuse", help="a state root left by an earlier run with --keep (skips writing the state and users)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated state root for --reuse")
+    parser.add_argument("--preindex", action="store_true",
+                        help="load review.sqlite directly instead of letting the console index the log at start-up")
     args = parser.parse_args()
 
     root = tempfile.mkdtemp(prefix="warden-bench-console-")
-    state = os.path.join(root, "var")
+    state = args.reuse or os.path.join(root, "var")
+    users = [(f"mod{i}", f"bench-password-{i:04d}") for i in range(args.sessions)]
+    if not args.reuse:
+        prepare(args, state, users)
+    else:
+        print(f"state: reusing {state}", flush=True)
+    run_bench(args, root, state, users)
+
+
+def prepare(args, state, users):
     started = time.time()
-    write_state(state, args.held, args.past)
+    rows, items = write_state(state, args.held, args.past, args.preindex)
     print(f"state: {args.past} past decisions + {args.held} held posts written in {time.time() - started:.1f} s "
           f"({os.path.getsize(os.path.join(state, 'decisions.jsonl')) / 1e6:.0f} MB)", flush=True)
-    users = []
-    for i in range(args.sessions):
-        name, password = f"mod{i}", f"bench-password-{i:04d}"
+    for name, password in users:
         subprocess.run([args.warden, "users", "add", name, "--state", state], input=password + "\n", text=True,
                        check=True, capture_output=True)
-        users.append((name, password))
+    if args.preindex:
+        started = time.time()
+        preload(state, rows, items, args.held, args.past)
+        del rows, items
+        print(f"review.sqlite preloaded with the same rows in {time.time() - started:.1f} s (--preindex)", flush=True)
+
+
+def run_bench(args, root, state, users):
     port = free_port()
     log = open(os.path.join(root, "console.log"), "w")
     started = time.time()
@@ -206,9 +265,10 @@ def main():
     idle_rate = daemon_rate(args.warden, args.rules, args.posts, "alone")
 
     results = []
-    stop_at = time.time() + args.seconds
-    threads = load(port, users, args.seconds, results, stop_at)
-    time.sleep(2)  # let the sessions log in (bcrypt) before measuring the daemon
+    threads, ready, window = load(port, users, args.seconds, results)
+    started = time.time()
+    ready.wait()
+    print(f"{len(users)} sessions logged in after {time.time() - started:.1f} s", flush=True)
     loaded_rate = daemon_rate(args.warden, args.rules, args.posts, "with console load")
     for t in threads:
         t.join()
@@ -222,7 +282,8 @@ def main():
     print(f"daemon: {loaded_rate / idle_rate * 100:.1f} % of its rate alone (target >= 90 %)")
     console.terminate()
     console.wait()
-    shutil.rmtree(root, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -121,7 +121,7 @@ public struct Accounts: Sendable {
         }
         // Without such a user, a hash is still checked so the reply takes as long.
         let hash = stored?.hash ?? Self.dummyHash
-        let ok = Bcrypt.verify(password, hash: hash) && stored != nil
+        let ok = await Self.verify(password, hash: hash) && stored != nil
         guard ok, let stored, let role = Role(rawValue: stored.role) else {
             try await database.pool.write { db in
                 for key in keys { try db.execute(sql: "INSERT INTO login_failures(key, at) VALUES (?, ?)", arguments: [key, now.timeIntervalSince1970]) }
@@ -142,6 +142,14 @@ public struct Accounts: Sendable {
     }
 
     private static let dummyHash = Bcrypt.hash("warden-dummy-password", cost: 10)
+
+    /// bcrypt is deliberately slow (tens of milliseconds): it runs on a Dispatch thread, not
+    /// on the threads that answer requests, so a burst of logins cannot stall page loads.
+    private static func verify(_ password: String, hash: String) async -> Bool {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(returning: Bcrypt.verify(password, hash: hash)) }
+        }
+    }
 
     /// The session of a cookie token, sliding its idle expiry; nil if unknown or expired.
     public func session(token: String, now: Date = Date()) async throws -> Session? {
@@ -171,8 +179,8 @@ public struct Accounts: Sendable {
                        expiresAt: Date(timeIntervalSince1970: newExpiry))
     }
 
-    public func logout(tokenHash: String) async throws {
-        try await database.pool.write { db in try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [tokenHash]) }
+    public func logout(tokenHash: String) throws {
+        try database.pool.write { db in try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [tokenHash]) }
     }
 
     /// 32 random bytes, base64url without padding (43 characters).

@@ -133,38 +133,38 @@ public final class ReviewConsole: Sendable {
         router.get("/metrics") { [self] _, _ in try await metrics() }
         router.get("/login") { [self] request, _ in loginPage(request, flash: nil) }
         router.post("/login") { [self] request, context in try await login(request, context: context) }
-        router.post("/logout") { [self] request, _ in try await withSession(request, post: true) { session, _ in try await logout(session) } }
-        router.get("/") { [self] request, _ in try await withSession(request) { session, _ in try queuePage(request, session: session) } }
+        router.post("/logout") { [self] request, _ in try await withSession(request, post: true) { [self] session, _ in try logout(session) } }
+        router.get("/") { [self] request, _ in try await withSession(request) { [self] session, _ in try queuePage(request, session: session) } }
         router.get("/item/:id") { [self] request, context in
             let id = context.parameters.get("id") ?? ""
-            return try await withSession(request) { session, _ in try itemPage(id, session: session, flash: flashText(request)) }
+            return try await withSession(request) { [self] session, _ in try itemPage(id, session: session, flash: flashText(request)) }
         }
         router.post("/item/:id") { [self] request, context in
             let id = context.parameters.get("id") ?? ""
-            return try await withSession(request, post: true) { session, form in try act(on: id, form: form, session: session) }
+            return try await withSession(request, post: true) { [self] session, form in try act(on: id, form: form, session: session) }
         }
-        router.post("/bulk") { [self] request, _ in try await withSession(request, post: true) { session, form in try bulk(form: form, session: session) } }
-        router.get("/search") { [self] request, _ in try await withSession(request) { session, _ in try searchPage(request, session: session) } }
+        router.post("/bulk") { [self] request, _ in try await withSession(request, post: true) { [self] session, form in try bulk(form: form, session: session) } }
+        router.get("/search") { [self] request, _ in try await withSession(request) { [self] session, _ in try searchPage(request, session: session) } }
         router.get("/decision/:id") { [self] request, context in
             let id = context.parameters.get("id") ?? ""
-            return try await withSession(request) { session, _ in try decisionPage(id, session: session) }
+            return try await withSession(request) { [self] session, _ in try decisionPage(id, session: session) }
         }
         router.get("/author") { [self] request, _ in
-            try await withSession(request) { session, _ in
+            try await withSession(request) { [self] session, _ in
                 let id = FormData(request.uri.query ?? "")["id"] ?? ""
                 return try page("author", title: "Author", session: session, extra: ["author": try authorCard(id)])
             }
         }
-        router.post("/author/pardon") { [self] request, _ in try await withSession(request, post: true) { session, form in try pardon(form: form, session: session) } }
-        router.post("/author/escalate") { [self] request, _ in try await withSession(request, post: true) { session, form in try escalate(form: form, session: session) } }
-        router.get("/rules") { [self] request, _ in try await withSession(request) { session, _ in try rulesPage(session: session) } }
+        router.post("/author/pardon") { [self] request, _ in try await withSession(request, post: true) { [self] session, form in try pardon(form: form, session: session) } }
+        router.post("/author/escalate") { [self] request, _ in try await withSession(request, post: true) { [self] session, form in try escalate(form: form, session: session) } }
+        router.get("/rules") { [self] request, _ in try await withSession(request) { [self] session, _ in try rulesPage(session: session) } }
         router.post("/rules/confirm") { [self] request, _ in
-            try await withSession(request, post: true, admin: true) { session, form in try confirmRule(form: form, session: session) }
+            try await withSession(request, post: true, admin: true) { [self] session, form in try confirmRule(form: form, session: session) }
         }
-        router.get("/audit") { [self] request, _ in try await withSession(request) { session, _ in try auditPage(request, session: session) } }
-        router.get("/users") { [self] request, _ in try await withSession(request, admin: true) { session, _ in try usersPage(session: session, flash: nil) } }
+        router.get("/audit") { [self] request, _ in try await withSession(request) { [self] session, _ in try auditPage(request, session: session) } }
+        router.get("/users") { [self] request, _ in try await withSession(request, admin: true) { [self] session, _ in try usersPage(session: session, flash: nil) } }
         router.post("/users") { [self] request, _ in
-            try await withSession(request, post: true, admin: true) { session, form in try await changeUsers(form: form, session: session) }
+            try await withSession(request, post: true, admin: true) { [self] session, form in try changeUsers(form: form, session: session) }
         }
     }
 
@@ -179,8 +179,12 @@ public final class ReviewConsole: Sendable {
 
     /// Runs `body` for a logged-in user; for POSTs also checks the CSRF token of the form.
     /// Logged out: a page redirects to the login page, anything else is refused (401).
+    ///
+    /// `body` runs on a Dispatch thread: it makes synchronous SQLite calls, which must not
+    /// block Swift concurrency's few threads (with all of them waiting for a reader, the
+    /// async calls that would free one could never run: seen as a hang under 20 sessions).
     private func withSession(_ request: Request, post: Bool = false, admin: Bool = false,
-                             _ body: (Session, FormData) async throws -> Response) async throws -> Response {
+                             _ body: @escaping @Sendable (Session, FormData) throws -> Response) async throws -> Response {
         var session: Session?
         if let token = request.cookies[Self.sessionCookie]?.value { session = try await accounts.session(token: token) }
         guard let session else {
@@ -199,7 +203,14 @@ public final class ReviewConsole: Sendable {
                                 extra: ["text": "The form's security token did not match your session (an old tab, or a request from another site). Nothing was changed.", "back": "/"])
             }
         }
-        return try await body(session, form)
+        let checkedForm = form
+        return try await Self.offload { try body(session, checkedForm) }
+    }
+
+    private static func offload(_ work: @escaping @Sendable () throws -> Response) async throws -> Response {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(with: Result { try work() }) }
+        }
     }
 
     private static func formBody(_ request: Request) async throws -> FormData {
@@ -250,8 +261,8 @@ public final class ReviewConsole: Sendable {
         }
     }
 
-    private func logout(_ session: Session) async throws -> Response {
-        try await accounts.logout(tokenHash: session.tokenHash)
+    private func logout(_ session: Session) throws -> Response {
+        try accounts.logout(tokenHash: session.tokenHash)
         try AuditLog.append(database, moderator: session.user.name, item: "session", action: "logout", reason: "logout")
         var response = redirect("/login")
         response.headers.append(HTTPField(name: .setCookie, value: "\(Self.sessionCookie)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"))
@@ -294,7 +305,7 @@ public final class ReviewConsole: Sendable {
     private func queuePage(_ request: Request, session: Session) throws -> Response {
         let query = FormData(request.uri.query ?? "")
         let filter = QueueFilter(guideline: query["guideline"], rule: query["rule"], author: query["author"])
-        let items = try desk.queue(filter, limit: 100)
+        let items = try desk.queue(filter, limit: 50)
         let count = try desk.pendingCount(filter)
         let postIDs = items.map { $0.kind == "appeal" ? $0.itemID : $0.postID }
         let texts = try database.pool.read { db -> [String: String] in
@@ -418,7 +429,9 @@ public final class ReviewConsole: Sendable {
         let since = Date().addingTimeInterval(-policy.window)
         var perGuideline: [String: Int] = [:]
         for strike in standing.strikes where strike.at > since { perGuideline[strike.guideline, default: 0] += 1 }
-        let history = try desk.decisions(byAuthor: authorID, limit: 10).map { decision -> [String: Any] in
+        let decisions = try desk.decisions(byAuthor: authorID, limit: 10)
+        let name = name ?? decisions.first(where: { $0.authorName != nil })?.authorName
+        let history = decisions.map { decision -> [String: Any] in
             ["post_id": decision.postID, "action": decision.isAppeal ? "appeal" : decision.action,
              "guidelines": decision.guidelines.joined(separator: ", "), "at": PageParts.time(decision.decidedAt)]
         }
@@ -459,6 +472,7 @@ public final class ReviewConsole: Sendable {
             logger.info("review refused", metadata: ["item": "\(itemID)", "moderator": "\(session.user.name)", "why": "\(sentence)"])
             return try itemPage(itemID, session: session, refusal: sentence, status: .conflict)
         case .written(let file):
+            if verdict.isReversal { _ = noteReversalRates(try desk.ruleStats()) }
             logger.info("review written", metadata: ["post": "\(file.postID)", "action": "\(file.action)", "moderator": "\(session.user.name)", "verdict": "\(verdict.rawValue)"])
             let done = "done=\(verdict.rawValue)&post=\(PageParts.queryEncoded(file.postID))"
             if form["next"] == "1", let next = try desk.next(after: itemID, moderator: session.user.name) {
@@ -565,14 +579,12 @@ public final class ReviewConsole: Sendable {
         let rules = ruleSet.withLock { $0 }
         let stats = try desk.ruleStats()
         let demoted = try ShadowGuard.demotedRules(stateDirectory: SpoolLayout(root: configuration.stateRoot).state)
-        var newlyFlagged: [(String, Int, Int)] = []
+        let overThreshold = noteReversalRates(stats)
         let rows: [[String: Any]] = rules.rules.map { rule in
             let stat = stats[rule.id] ?? ReviewDesk.RuleStats()
             let confirmed = stat.reviews - stat.reversals
             let interval = WilsonInterval(successes: confirmed, trials: stat.reviews)
-            let reversalRate = stat.reviews > 0 ? Double(stat.reversals) / Double(stat.reviews) : 0
-            let flagged = stat.reviews >= configuration.minimumReviewsToFlag && reversalRate > configuration.reversalThreshold
-            if flagged && flaggedRules.withLock({ $0.insert(rule.id).inserted }) { newlyFlagged.append((rule.id, stat.reversals, stat.reviews)) }
+            let flagged = overThreshold.contains(rule.id)
             let path = configuration.rulesDirectory + "/" + rule.location.file
             let changed = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
             return [
@@ -585,13 +597,24 @@ public final class ReviewConsole: Sendable {
                 "changed": changed.map(PageParts.time) ?? "–", "flagged": flagged,
             ]
         }
-        for (rule, reversals, reviews) in newlyFlagged {
-            logger.warning("rule reversed by moderators above the threshold", metadata: [
-                "rule": "\(rule)", "reversals": "\(reversals)", "reviews": "\(reviews)", "threshold": "\(configuration.reversalThreshold)"])
-        }
         return try page("rules", title: "Rules", session: session, extra: [
             "rules": rows, "threshold": String(format: "%.0f %%", configuration.reversalThreshold * 100), "min_reviews": configuration.minimumReviewsToFlag,
         ])
+    }
+
+    /// Rules whose reversal rate is above the threshold (with enough reviews to say so);
+    /// each is logged once per console run, when it first crosses.
+    private func noteReversalRates(_ stats: [String: ReviewDesk.RuleStats]) -> Set<String> {
+        var flagged = Set<String>()
+        for (rule, stat) in stats where stat.reviews >= configuration.minimumReviewsToFlag
+            && Double(stat.reversals) / Double(stat.reviews) > configuration.reversalThreshold {
+            flagged.insert(rule)
+            if self.flaggedRules.withLock({ $0.insert(rule).inserted }) {
+                logger.warning("rule reversed by moderators above the threshold", metadata: [
+                    "rule": "\(rule)", "reversals": "\(stat.reversals)", "reviews": "\(stat.reviews)", "threshold": "\(configuration.reversalThreshold)"])
+            }
+        }
+        return flagged
     }
 
     private func confirmRule(form: FormData, session: Session) throws -> Response {
@@ -622,7 +645,7 @@ public final class ReviewConsole: Sendable {
         return try page("users", title: "Users", session: session, flash: flash, extra: ["users": users])
     }
 
-    private func changeUsers(form: FormData, session: Session) async throws -> Response {
+    private func changeUsers(form: FormData, session: Session) throws -> Response {
         let name = form["name"] ?? ""
         do {
             switch form["op"] {

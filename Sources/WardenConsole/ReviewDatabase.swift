@@ -15,6 +15,8 @@ public final class ReviewDatabase: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.label = "warden.review"
+        // Pages make a few short reads each; 20 moderators' requests at once should not queue.
+        configuration.maximumReaderCount = 16
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }

@@ -72,7 +72,9 @@ struct StrikesCommand: ParsableCommand {
             for pardon in standing.pardons {
                 let who = pardon.moderator.map { " by \($0)" } ?? ""
                 let why = pardon.reason.map { ": \($0)" } ?? ""
-                print("pardoned \(pardon.guideline.map { "guideline \($0)" } ?? "all strikes") at \(formatter.string(from: pardon.at))\(who)\(why)")
+                let what = pardon.escalation.map { "escalated by hand to \($0.rawValue)" } ?? pardon.postID.map { "strike of post \($0) taken back" }
+                    ?? "pardoned \(pardon.guideline.map { "guideline \($0)" } ?? "all strikes")"
+                print("\(what) at \(formatter.string(from: pardon.at))\(who)\(why)")
             }
         }
     }
