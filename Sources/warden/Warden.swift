@@ -10,7 +10,7 @@ struct Warden: AsyncParsableCommand {
         abstract: "Moderation rules daemon: enforce community guidelines on posts in a spool directory.",
         subcommands: [
             CheckCommand.self, TestCommand.self, ExplainCommand.self, ScanCommand.self, EvalCommand.self, DiffCommand.self,
-            GuidelinesCommand.self,
+            GuidelinesCommand.self, LearnCommand.self,
         ] + DaemonCommands.all
     )
 

@@ -38,7 +38,7 @@ public enum RuleLoader {
     ]
     /// Keys of `when`.
     static let conditionKeys: Set<String> = [
-        "links", "mentions", "caps", "repeated_chars", "length", "repeat_post", "flood", "authors", "unless_guideline",
+        "links", "mentions", "caps", "repeated_chars", "length", "repeat_post", "flood", "authors", "unless_guideline", "score",
     ]
     static let escalationKeys: Set<String> = ["window", "count", "thresholds"]
 }
@@ -149,8 +149,11 @@ struct LoadContext {
             error(location, "unknown guideline \"\(name)\" in unless_guideline\(hint)")
         }
         for rule in rules { checkBacktracking(rule) }
+        let models = loadModels(for: &rules)
         let digest = Self.digest(directory: directory)
-        return RuleSet(guidelines: guidelines, rules: rules, escalation: escalation, digest: digest, directory: directory, warnings: [])
+        var ruleSet = RuleSet(guidelines: guidelines, rules: rules, escalation: escalation, digest: digest, directory: directory, warnings: [])
+        ruleSet.models = models
+        return ruleSet
     }
 
     /// `sha256:` over every file's relative path and bytes, in a stable order.
@@ -566,6 +569,7 @@ struct LoadContext {
         if let inner = bounds("authors", allowed: ["except"]) {
             conditions.exceptAuthors = Set(stringList(inner["except"], file: file, key: "authors.except").map(\.0))
         }
+        if let scoreNode = mapping["score"] { conditions.score = parseScore(scoreNode, file: file) }
         for (name, node) in stringList(mapping["unless_guideline"], file: file, key: "unless_guideline") {
             conditions.unlessGuidelines.append(name)
             guidelineReferences.append((name, location(file, node)))
