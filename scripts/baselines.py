@@ -12,7 +12,8 @@ post, exactly as their authors document them:
 
 Each filter's output is scored against the "profanity" label, and, for reference only,
 against "personal_attack" and against profanity|personal_attack (a post carrying either
-label). The table has the columns `warden eval` prints:
+label), and against "spam" (neither filter is meant for spam: the row shows what a
+profanity filter does on a spam set). The table has the columns `warden eval` prints:
 guideline, tp, fp, fn, precision, recall, f1.
 
 alt-profanity-check's model was trained on Davidson et al.'s data (its README says so), so
@@ -39,6 +40,7 @@ TARGETS = [
     ("profanity", {"profanity"}),
     ("personal_attack", {"personal_attack"}),
     ("profanity|personal_attack", {"profanity", "personal_attack"}),
+    ("spam", {"spam"}),
 ]
 
 

@@ -47,6 +47,15 @@ struct ExplainCommand: ParsableCommand {
                 out.line("      \(lower)..<\(upper): …\(before)\(Style.highlight(hit))\(after)…")
             }
         }
+        for model in ruleSet.models {
+            let (score, contributions) = model.explain(input)
+            func list(_ items: ArraySlice<TextModel.Contribution>) -> String {
+                items.map { "\($0.text) \(String(format: "%+.2f", $0.weight))" }.joined(separator: ", ")
+            }
+            let towards = contributions.filter { $0.weight > 0 }.prefix(5), against = contributions.filter { $0.weight < 0 }.prefix(3)
+            out.line("  score \(Style.bold(model.label)): \(String(format: "%.3f", score))"
+                + (towards.isEmpty ? "" : "; weighed most: \(list(towards))") + (against.isEmpty ? "" : "; against: \(list(against))"))
+        }
         if let redacted = decision.redactedText { out.line("redacted: \(redacted)") }
         if let message = decision.message { out.line("message:\n  " + message.replacingOccurrences(of: "\n", with: "\n  ")) }
         if let note = decision.publicNote { out.line("public note: \(note)") }

@@ -16,7 +16,7 @@ struct Warden: AsyncParsableCommand {
         version: BuildInfo.description,
         subcommands: [
             CheckCommand.self, TestCommand.self, ExplainCommand.self, ScanCommand.self, EvalCommand.self, DiffCommand.self,
-            GuidelinesCommand.self, ConfigCommand.self,
+            GuidelinesCommand.self, ConfigCommand.self, LearnCommand.self,
             ConsoleCommand.self, UsersCommand.self, AuditCommand.self,
         ] + DaemonCommands.all
     )

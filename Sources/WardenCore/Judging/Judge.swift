@@ -44,6 +44,8 @@ public final class Judge {
     /// Scratch for the literal scan.
     private var normalizedEnds: [UInt64] = []
     private var originalEnds: [UInt64] = []
+    /// This post's score per model, or -1 until a `score` condition asks for it.
+    private var modelScores: [Double]
 
     /// At most this many spans are kept per rule: enough to redact a post, bounded for a hostile one.
     static let maxSpansPerRule = 64
@@ -54,6 +56,7 @@ public final class Judge {
         self.scratch = MatchScratch(limits: limits)
         self.spans = Array(repeating: [], count: ruleSet.rules.count)
         self.limits = Array(repeating: nil, count: ruleSet.rules.count)
+        self.modelScores = Array(repeating: -1, count: ruleSet.models.count)
     }
 
     /// Judges `post` and returns the decision (strikes and escalation are the daemon's to add).
@@ -73,6 +76,7 @@ public final class Judge {
         let plan = ruleSet.plan
 
         normalizer.normalize(post.text, into: &normalized)
+        for k in modelScores.indices { modelScores[k] = -1 }
         let digest = FNV1a.hash(normalized.bytes)
 
         var text = post.text
@@ -317,6 +321,7 @@ public final class Judge {
         if let n = conditions.repeatedCharsAtLeast, stats.longestRun < n { return false }
         if let n = conditions.lengthAtLeast, stats.scalars < n { return false }
         if let n = conditions.lengthAtMost, stats.scalars > n { return false }
+        if let score = conditions.score, !score.holds(modelScore(score.modelIndex)) { return false }
         if let within = conditions.repeatPostWithin,
             history.sameTextCount(author: author, textDigest: digest, within: within, now: now) < 1
         {
@@ -326,6 +331,14 @@ public final class Judge {
             return false
         }
         return true
+    }
+
+    /// The post's score by model `index`, computed on the normalised text at the first ask.
+    private func modelScore(_ index: Int) -> Double {
+        if modelScores[index] < 0 {
+            modelScores[index] = normalized.bytes.withUnsafeBufferPointer { ruleSet.models[index].score(normalized: $0) }
+        }
+        return modelScores[index]
     }
 
     // MARK: Decision

@@ -75,6 +75,8 @@ public struct Conditions: Sendable, Equatable {
     /// guidelines sanctions the post (holds, hides or deletes it): a spammer's phone number
     /// is part of the spam, not personal data to protect.
     public var unlessGuidelines: [String] = []
+    /// `score`: a learned model's score for the post lies in a band (`ScoreCondition`).
+    public var score: ScoreCondition?
 
     public struct Flood: Sendable, Equatable {
         public var count: Int

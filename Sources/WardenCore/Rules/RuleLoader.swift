@@ -50,7 +50,7 @@ public enum RuleLoader {
     ]
     /// Keys of `when`.
     static let conditionKeys: Set<String> = [
-        "links", "mentions", "caps", "repeated_chars", "length", "repeat_post", "flood", "authors", "unless_guideline",
+        "links", "mentions", "caps", "repeated_chars", "length", "repeat_post", "flood", "authors", "unless_guideline", "score",
     ]
     static let escalationKeys: Set<String> = ["window", "count", "thresholds"]
 }
@@ -79,7 +79,7 @@ struct LoadContext {
 
     /// The bytes of `relativePath`, read once per load: a word list named by two rules is
     /// parsed from the same bytes both times.
-    private mutating func contents(of relativePath: String) -> Data? {
+    mutating func contents(of relativePath: String) -> Data? {
         if let known = readFiles[relativePath] { return known }
         guard let data = read(directory + "/" + relativePath) else { return nil }
         readFiles[relativePath] = data
@@ -181,9 +181,12 @@ struct LoadContext {
             error(location, "unknown guideline \"\(name)\" in unless_guideline\(hint)")
         }
         for rule in rules { checkBacktracking(rule) }
+        let models = loadModels(for: &rules)
         let digest = Self.digest(of: readFiles)
-        return RuleSet(guidelines: guidelines, rules: rules, escalation: escalation, digest: digest, directory: directory, warnings: [],
-                       gatePatterns: options.gatePatterns)
+        var ruleSet = RuleSet(guidelines: guidelines, rules: rules, escalation: escalation, digest: digest, directory: directory, warnings: [],
+                              gatePatterns: options.gatePatterns)
+        ruleSet.models = models
+        return ruleSet
     }
 
     /// `sha256:` over every file read's relative path and bytes, in a stable order.
@@ -586,6 +589,7 @@ struct LoadContext {
         if let inner = bounds("authors", allowed: ["except"]) {
             conditions.exceptAuthors = Set(stringList(inner["except"], file: file, key: "authors.except").map(\.0))
         }
+        if let scoreNode = mapping["score"] { conditions.score = parseScore(scoreNode, file: file) }
         for (name, node) in stringList(mapping["unless_guideline"], file: file, key: "unless_guideline") {
             conditions.unlessGuidelines.append(name)
             guidelineReferences.append((name, location(file, node)))

@@ -15,6 +15,8 @@ public struct RuleSet: Sendable {
     public var directory: String
     /// Problems that do not stop loading (patterns that may backtrack badly, …).
     public var warnings: [Diagnostic]
+    /// Learned models named by `score` conditions (`rules/models/*.model`), indexed by `ScoreCondition.modelIndex`.
+    public internal(set) var models: [TextModel] = []
 
     var plan: MatchPlan
 

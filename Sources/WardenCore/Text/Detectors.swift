@@ -261,6 +261,16 @@ public enum Detectors {
             if text.isDigit(k) { digits.append(text[k] - UInt8(ascii: "0")) } else if text[k] != 0x20 && text[k] != UInt8(ascii: "-") && text[k] != UInt8(ascii: "(") && text[k] != UInt8(ascii: ")") { break }
             k += 1
         }
+        // North American toll-free lines (800, 888, 877, 866, 855, 844, 833; 1-800…, +1 800…)
+        // are companies' published numbers, never a customer's own.
+        if (!international && digits.first != 0) || (international && digits.first == 1) {
+            let area = digits.first == 1 ? digits.dropFirst() : digits[...]
+            if area.count >= 3, area[area.startIndex] == 8, area[area.startIndex + 1] == area[area.startIndex + 2],
+                [0, 3, 4, 5, 6, 7, 8].contains(area[area.startIndex + 1])
+            {
+                return true
+            }
+        }
         var national: ArraySlice<UInt8>
         if international || digits.starts(with: [0, 0]) {
             let rest = international ? digits[...] : digits.dropFirst(2)
