@@ -193,7 +193,7 @@ browser-deps:
 # The console in a real browser against a real daemon; screenshots in BROWSER_OUT.
 BROWSER_OUT ?= .build/browser-test
 browser-test: deps browser-deps
-	$(SWIFT) build
+	$(SWIFT) build --build-tests
 	WARDEN_BIN=$(CURDIR)/$(DEBUG_BIN) python3 Tests/Browser/console_test.py --out $(BROWSER_OUT)
 
 # Queue page and action latency under 20 sessions with 10,000 held and 1,000,000 past

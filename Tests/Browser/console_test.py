@@ -259,7 +259,7 @@ class Suite:
             self.a.find_element(By.CSS_SELECTOR, f"tr[data-id='{item}'] input[type=checkbox]").click()
         self.shot(self.a, "bulk-selection", doc=True)
         self.a.find_element(By.CSS_SELECTOR, "button[name=verdict][value=released]").click()
-        assert "Released 3 of 3 items." in self.a.page_source, self.a.page_source[:800]
+        self.wait_text(self.a, "Released 3 of 3 items.")
         for item in ("h3", "h4", "h5"):
             self.spool.wait_action(item, lambda a: a["action"] == "allow")
 
@@ -272,8 +272,7 @@ class Suite:
         self.a.find_element(By.ID, "release").click()
         self.spool.wait_action("h6", lambda a: a["action"] == "allow")
         self.b.find_element(By.ID, "remove").click()
-        notice = self.b.find_element(By.ID, "claim-notice").text
-        assert "admin already released this at" in notice, notice
+        self.wait_text(self.b, "admin already released this at")
         self.shot(self.b, "race-lost", doc=True)
         assert self.spool.action("h6")["review"]["moderator"] == "admin"
         assert self.spool.action("h6")["action"] == "allow"
@@ -291,10 +290,14 @@ class Suite:
         second = rows[1].get_attribute("data-id")
         assert "selected" in rows[1].get_attribute("class")
         body.send_keys("o")
-        time.sleep(0.3)
-        assert self.a.current_url.endswith("/item/" + urllib.parse.quote(second, safe="")), self.a.current_url
+        target = "/item/" + urllib.parse.quote(second, safe="")
+        deadline = time.time() + 10
+        while not self.a.current_url.endswith(target) and time.time() < deadline:
+            time.sleep(0.1)
+        assert self.a.current_url.endswith(target), self.a.current_url
+        self.wait_text(self.a, 'id="form-release"')
         self.a.find_element(By.TAG_NAME, "body").send_keys("r")
-        time.sleep(0.5)
+        self.wait_text(self.a, "Done: ")
         assert f"Done: released {second}" in self.a.page_source or "Done: overturned" in self.a.page_source
         assert not self.a.current_url.endswith("/item/" + second), "submit & next moves on"
 
