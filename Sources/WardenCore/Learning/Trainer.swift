@@ -81,13 +81,14 @@ public struct Trainer: Sendable {
     }
 }
 
-/// SplitMix64 (Steele, Lea and Flood 2014): tiny, fast, and the same sequence everywhere.
-struct SplitMix64 {
+/// SplitMix64 (Steele, Lea and Flood 2014): tiny, fast, and the same sequence everywhere,
+/// so training is reproducible byte for byte and a failing property test replays exactly.
+public struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
