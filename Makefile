@@ -48,14 +48,15 @@ release: deps stamp
 	strip -o $(DIST)/warden $(RELEASE_BIN)
 
 # The whole suite: unit tests, end-to-end tests on the real binary, the shipped rules'
-# examples, and the .deb installed in a fresh root (package-test).
+# examples, the review console in a real browser (browser-test), and the .deb installed in a
+# fresh root (package-test: the static release build, the longest step, comes last).
 test: deps
 	$(SWIFT) build --build-tests
 	WARDEN_BIN=$(CURDIR)/$(DEBUG_BIN) $(SWIFT) test --skip-build
 	$(DEBUG_BIN) check rules/
 	$(DEBUG_BIN) test rules/
-	$(MAKE) package-test
 	$(MAKE) browser-test
+	$(MAKE) package-test
 
 # ---------------------------------------------------------------------------------------
 # Installing and packaging (docs/OPS.md). `make install` for any PREFIX and DESTDIR; the
