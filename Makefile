@@ -75,13 +75,14 @@ MANDIR      = $(DATADIR)/man/man1
 SUBST       = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' -e 's|@STATEDIR@|$(STATEDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g'
 
 install: release
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/warden/rules/wordlists $(DESTDIR)$(SYSCONFDIR)/warden/rules.d \
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/warden/rules/wordlists $(DESTDIR)$(DATADIR)/warden/rules/models $(DESTDIR)$(SYSCONFDIR)/warden/rules.d \
 	  $(DESTDIR)$(LIBDIR)/systemd/system $(DESTDIR)$(LIBDIR)/sysusers.d $(DESTDIR)$(LIBDIR)/tmpfiles.d \
 	  $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(MANDIR) $(DESTDIR)$(DATADIR)/bash-completion/completions \
 	  $(DESTDIR)$(DATADIR)/zsh/vendor-completions $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
 	install -m 755 $(DIST)/warden $(DESTDIR)$(BINDIR)/warden
 	install -m 644 rules/*.yaml $(DESTDIR)$(DATADIR)/warden/rules/
 	install -m 644 rules/wordlists/* $(DESTDIR)$(DATADIR)/warden/rules/wordlists/
+	install -m 644 rules/models/*.model $(DESTDIR)$(DATADIR)/warden/rules/models/
 	$(SUBST) systemd/warden.service > $(DESTDIR)$(LIBDIR)/systemd/system/warden.service
 	$(SUBST) systemd/warden.sysusers.conf > $(DESTDIR)$(LIBDIR)/sysusers.d/warden.conf
 	$(SUBST) systemd/warden.tmpfiles.conf > $(DESTDIR)$(LIBDIR)/tmpfiles.d/warden.conf
