@@ -96,4 +96,19 @@ import Testing
         #expect(throws: RuleLoadError.self) { try RuleLoader.load(directory: shipped.path + ":" + local.path, runExamples: true) }
         #expect(try RuleLoader.load(directory: shipped.path + ":" + local.path, runExamples: false).rule(id: "spam.channel") != nil)
     }
+
+    /// The shipped guidelines' score conditions keep their models under an overlay: the
+    /// examples of the effective rules are judged with them (the release binary trapped here).
+    @Test func theShippedRulesWithTheirModelsLoadUnderAnOverlay() throws {
+        let local = try TemporaryRules([
+            "50-spam.yaml": "guideline: spam\nrules:\n  - id: spam.maybe-promotion\n    mode: shadow\n",
+        ])
+        defer { local.remove() }
+        let shipped = Repository.root + "/rules"
+        let plain = try RuleLoader.load(directory: shipped, runExamples: false)
+        let overlaid = try RuleLoader.load(directory: shipped + ":" + local.path, runExamples: true)
+        #expect(!plain.models.isEmpty)
+        #expect(overlaid.models.count == plain.models.count)
+        #expect(overlaid.rules.count == plain.rules.count)
+    }
 }

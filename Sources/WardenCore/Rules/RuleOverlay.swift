@@ -113,8 +113,15 @@ public struct RuleOverlay: Sendable {
         // slip between), so the digest names exactly the rules in force.
         let localDigest = LoadContext.digest(of: context.filesRead)
         let digest = "sha256:" + SHA256.hash(data: Data((ruleSet.digest + "\n" + localDigest).utf8)).map { String(format: "%02x", $0) }.joined()
-        var merged = RuleSet(guidelines: ruleSet.guidelines, rules: ruleSet.rules, escalation: ruleSet.escalation,
-                             digest: digest, directory: path, warnings: [])
+        // Score conditions of the effective rules (shipped or local) point into the shipped
+        // models, loaded once by the shipped load (its cached bytes are what the digest hashed).
+        var effectiveRules = ruleSet.rules
+        let problemsBefore = shippedContext.diagnostics.count
+        let models = shippedContext.loadModels(for: &effectiveRules)
+        diagnostics += shippedContext.diagnostics.dropFirst(problemsBefore).map { Self.qualified($0, in: shipped) }
+        var merged = RuleSet(guidelines: ruleSet.guidelines, rules: effectiveRules, escalation: ruleSet.escalation,
+                             digest: digest, directory: path, warnings: [], gatePatterns: options.gatePatterns)
+        merged.models = models
         if runExamples, diagnostics.allSatisfy({ $0.severity != .error }) {
             for failure in ExampleRunner.run(merged).failures {
                 diagnostics.append(Diagnostic(failure.example.location, failure.summary))
