@@ -165,6 +165,11 @@ class Suite:
         driver.find_element(By.NAME, "name").send_keys(name)
         driver.find_element(By.NAME, "password").send_keys(self.spool.passwords[name])
         driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
+        # click() returns before the navigation it starts has committed: wait for it, or a
+        # loaded machine reads the login page's URL while the queue is already arriving.
+        deadline = time.time() + 10
+        while "/login" in driver.current_url and time.time() < deadline:
+            time.sleep(0.05)
         assert "/login" not in driver.current_url, driver.page_source[:500]
 
     def wait_text(self, driver, text, timeout=10):
@@ -215,7 +220,7 @@ class Suite:
         self.b.find_element(By.NAME, "name").send_keys("bob")
         self.b.find_element(By.NAME, "password").send_keys("not the password")
         self.b.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
-        assert "Wrong user name or password" in self.b.page_source
+        self.wait_text(self.b, "Wrong user name or password")
         self.login(self.b, "bob")
 
     def test_held_posts_from_daemon(self):
