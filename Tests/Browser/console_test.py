@@ -167,10 +167,13 @@ class Suite:
         driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
         # click() returns before the navigation it starts has committed: wait for it, or a
         # loaded machine reads the login page's URL while the queue is already arriving.
-        deadline = time.time() + 10
-        while "/login" in driver.current_url and time.time() < deadline:
-            time.sleep(0.05)
+        self.wait_url(driver, lambda url: "/login" not in url)
         assert "/login" not in driver.current_url, driver.page_source[:500]
+
+    def wait_url(self, driver, predicate, timeout=10):
+        deadline = time.time() + timeout
+        while not predicate(driver.current_url) and time.time() < deadline:
+            time.sleep(0.05)
 
     def wait_text(self, driver, text, timeout=10):
         deadline = time.time() + timeout
@@ -296,9 +299,7 @@ class Suite:
         assert "selected" in rows[1].get_attribute("class")
         body.send_keys("o")
         target = "/item/" + urllib.parse.quote(second, safe="")
-        deadline = time.time() + 10
-        while not self.a.current_url.endswith(target) and time.time() < deadline:
-            time.sleep(0.1)
+        self.wait_url(self.a, lambda url: url.endswith(target))
         assert self.a.current_url.endswith(target), self.a.current_url
         self.wait_text(self.a, 'id="form-release"')
         self.a.find_element(By.TAG_NAME, "body").send_keys("r")
