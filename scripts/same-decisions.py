@@ -50,7 +50,7 @@ def corpora(workdir, real_posts):
     yield "bench-realtraffic", list(module("realtraffic").build(real_posts, 15))
 
 
-def decisions(binary, rules, path, ungated=False):
+def decisions(binary, rules, path, ungated=False, drop=("decided_at",)):
     env = dict(os.environ)
     env.pop("WARDEN_PLAN", None)
     if ungated:
@@ -59,9 +59,12 @@ def decisions(binary, rules, path, ungated=False):
     if p.returncode not in (0, 1):
         sys.exit(f"{binary} scan {path} failed ({p.returncode}): {p.stderr.decode()[:400]}")
     out = []
-    for line in p.stdout.decode().splitlines():
+    for line in p.stdout.decode().split("\n"):  # not splitlines(): texts may hold U+2028
+        if not line:
+            continue
         d = json.loads(line)
-        d.pop("decided_at", None)
+        for key in drop:
+            d.pop(key, None)
         out.append(json.dumps(d, sort_keys=True, ensure_ascii=False))
     return out
 
@@ -84,15 +87,23 @@ def main():
         gated = decisions(args.warden, args.rules, path)
         others = [("ungated", decisions(args.warden, args.rules, path, ungated=True))]
         if args.baseline:
-            others.append(("baseline", decisions(args.baseline, args.baseline_rules or args.rules, path)))
+            # Another rules directory has another digest: only then is `ruleset` left out too.
+            drop = ("decided_at", "ruleset") if args.baseline_rules else ("decided_at",)
+            base = decisions(args.baseline, args.baseline_rules or args.rules, path, drop=drop)
+            if args.baseline_rules:
+                gated_cmp = [json.dumps({k: v for k, v in json.loads(d).items() if k != "ruleset"}, sort_keys=True, ensure_ascii=False) for d in gated]
+                others.append(("baseline", base, gated_cmp))
+            else:
+                others.append(("baseline", base))
         acted = sum(1 for d in gated if '"action": "allow"' not in d)
         line = f"{stem:34} {len(gated):7} decisions, {acted:6} acted"
-        for label, other in others:
-            diff = [k for k in range(max(len(gated), len(other))) if k >= len(gated) or k >= len(other) or gated[k] != other[k]]
+        for label, other, *mine in others:
+            new = mine[0] if mine else gated
+            diff = [k for k in range(max(len(new), len(other))) if k >= len(new) or k >= len(other) or new[k] != other[k]]
             differing += len(diff)
             line += f"; vs {label}: {len(diff)} differ"
             for k in diff[:3]:
-                line += f"\n    {label} #{k}:\n      new: {gated[k] if k < len(gated) else None}\n      old: {other[k] if k < len(other) else None}"
+                line += f"\n    {label} #{k}:\n      new: {new[k] if k < len(new) else None}\n      old: {other[k] if k < len(other) else None}"
         total += len(gated)
         print(line, flush=True)
     print(f"{total} decisions compared; {differing} differ")
