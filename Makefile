@@ -110,9 +110,13 @@ deb: release
 package-test: deb
 	scripts/package-test.sh $(DEB) $(VERSION) $(COMMIT)
 
-# Throughput of `warden scan` against pcre2grep over the same generated corpus.
-bench: release
-	python3 scripts/bench-scan.py --warden $(RELEASE_BIN) --rules rules
+# Throughput of `warden scan` against pcre2grep on the generated and the real-traffic corpus,
+# instructions per post under callgrind and the single-pass floor (docs/PERFORMANCE.md).
+# BENCH_BIN=.build/release/warden measures a plain `swift build -c release` instead.
+BENCH_BIN  ?= $(RELEASE_BIN)
+BENCH_ARGS ?=
+bench: $(if $(filter $(RELEASE_BIN),$(BENCH_BIN)),release)
+	python3 scripts/bench-scan.py --warden $(BENCH_BIN) --rules rules $(BENCH_ARGS)
 
 # Accuracy figures (not a pass/fail test): Warden beside better-profanity and
 # alt-profanity-check on the held-out part of ../shared/data (docs/ACCURACY.md).
@@ -155,10 +159,14 @@ run: build
 
 # Sustained posts/s and rename-to-action-file latency (burst of BENCH_POSTS, then a fixed
 # BENCH_RATE posts/s), peak RSS. Durable writes on. Figures in docs/DAEMON.md.
+# Beside it, the spool protocol's ceiling on the same disk: scripts/spool-ceiling.c.
 BENCH_POSTS ?= 100000
 BENCH_RATE  ?= 2000
-bench-daemon: release
-	python3 scripts/bench-daemon.py --warden $(RELEASE_BIN) --posts $(BENCH_POSTS) --rate $(BENCH_RATE)
+bench-out/spool-ceiling: scripts/spool-ceiling.c
+	@mkdir -p bench-out
+	cc -O2 -Wall -o $@ $<
+bench-daemon: $(if $(filter $(RELEASE_BIN),$(BENCH_BIN)),release) bench-out/spool-ceiling
+	python3 scripts/bench-daemon.py --warden $(BENCH_BIN) --posts $(BENCH_POSTS) --rate $(BENCH_RATE) --ceiling bench-out/spool-ceiling $(BENCH_ARGS)
 
 # ---------------------------------------------------------------------------------------
 # Reliability targets (owned by the crash/soak work; see docs/RELIABILITY.md).

@@ -17,8 +17,18 @@ Phase 2 (latency): --rate posts/s offered for --seconds; p50/p99/p99.9 of rename
 file and rename -> done/.
 Peak RSS is VmHWM from /proc/PID/status at the end. Durable writes (fsync/syncfs) are on
 unless --no-sync is given.
+
+CPU: the daemon's user + sys seconds (all threads, /proc/PID/stat) over phase 1, per 1,000
+posts. Ceiling: scripts/spool-ceiling.c (built by `make bench-daemon`) does the spool
+protocol's file operations with no judging (claim by rename, read, an action file for one
+post in ten through a temporary and a rename, a log line, one syncfs per batch, move to
+done/) on the same disk, fed by the same producer with the same posts; it runs before and
+after the daemon's phase 1 and the daemon's sustained rate is reported as a share of their
+mean. --corpus real (the default) sends the real-traffic posts (scripts/realtraffic.py,
+seed 15); --corpus generated the short fixed texts this script used to send.
 """
 import argparse
+import importlib.util
 import json
 import multiprocessing
 import os
@@ -62,9 +72,18 @@ TEXTS_ACTED = [
 ]
 
 
-def write_posts(staging, prefix, count, authors, acted_share, seed, start_epoch=1795305600):
+def real_texts(count, seed):
+    """(text, author) of the real-traffic corpus (scripts/realtraffic.py)."""
+    spec = importlib.util.spec_from_file_location("realtraffic", os.path.join(os.path.dirname(os.path.abspath(__file__)), "realtraffic.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return [(post["text"], post["author"]["id"]) for post in module.build(count, seed)]
+
+
+def write_posts(staging, prefix, count, authors, acted_share, seed, start_epoch=1795305600, texts=None):
     """Posts spread over a simulated day (created_at), so that flood and repeat rules see
-    the traffic of a busy page rather than every author posting 20 times a second."""
+    the traffic of a busy page rather than every author posting 20 times a second.
+    `texts`: (text, author) pairs to send instead of the generated ones."""
     rng = random.Random(seed)
     names = []
     spacing = 86400.0 / max(count, 1)
@@ -72,11 +91,15 @@ def write_posts(staging, prefix, count, authors, acted_share, seed, start_epoch=
         post_id = f"{prefix}-{index}"
         acted = rng.random() < acted_share
         text = rng.choice(TEXTS_ACTED if acted else TEXTS_CLEAN)
+        author = f"u{rng.randrange(authors)}"
+        if texts:
+            text, author = texts[index % len(texts)]
+            text = text[:200000]
         post = {
             "id": post_id,
             "platform": "facebook",
-            "author": {"id": f"u{rng.randrange(authors)}", "name": "Bench"},
-            "text": f"{text} #{index}",
+            "author": {"id": author, "name": "Bench"},
+            "text": text if texts else f"{text} #{index}",
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start_epoch + index * spacing)),
         }
         name = post_id + ".json"
@@ -90,7 +113,7 @@ def needs_action(post_id, daemon_outbox):
     return os.path.exists(os.path.join(daemon_outbox, post_id + ".json"))
 
 
-def run_phase(label, names, staging, inbox, state, rate, watcher_dirs):
+def run_phase(label, names, staging, inbox, state, rate, watcher_dirs, already=None):
     stop = multiprocessing.Event()
     ready = multiprocessing.Event()
     results = multiprocessing.Queue()
@@ -127,14 +150,15 @@ def run_phase(label, names, staging, inbox, state, rate, watcher_dirs):
     deadline = time.time() + 600
     done_dir = os.path.join(state, "done")
     while time.time() < deadline:
-        if len(os.listdir(done_dir)) >= len(names) + run_phase.already_done:
+        if len(os.listdir(done_dir)) >= len(names) + (run_phase.already_done if already is None else already):
             break
         time.sleep(0.05)
     time.sleep(0.3)
     stop.set()
     seen, overflowed = results.get()
     watcher.join()
-    run_phase.already_done += len(names)
+    if already is None:
+        run_phase.already_done += len(names)
     done_times = [seen["done"][name] - renamed[name] for name in renamed if name in seen["done"]]
     action_times = [seen["outbox"][name] - renamed[name] for name in renamed if name in seen["outbox"]]
     last = max((seen["done"][name] for name in renamed if name in seen["done"]), default=produced)
@@ -171,6 +195,13 @@ def describe(result):
     return "\n".join(lines)
 
 
+def cpu_seconds(pid):
+    """User + system CPU seconds of process `pid` so far, all its threads."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--warden", default=".build/release/warden")
@@ -186,6 +217,8 @@ def main():
     parser.add_argument("--no-sync", action="store_true")
     parser.add_argument("--log-level", default="warning", help="the daemon's; trace logs each batch's step times")
     parser.add_argument("--config", help="a warden.yaml for the daemon (e.g. to try max_batch or memory limits)")
+    parser.add_argument("--corpus", choices=["real", "generated"], default="real")
+    parser.add_argument("--ceiling", default="bench-out/spool-ceiling", help="the spool-ceiling binary ('' to skip)")
 
     args = parser.parse_args()
 
@@ -195,8 +228,16 @@ def main():
     staging = os.path.join(out, "staging")
     os.makedirs(staging)
     print(f"writing {args.posts + args.rate * args.seconds:,} posts to {staging} ...", flush=True)
-    burst = write_posts(staging, "burst", args.posts, args.authors, args.acted_share, 1)
-    steady = write_posts(staging, "steady", args.rate * args.seconds, args.authors, args.acted_share, 2, 1795305600 + 86400)
+    texts = real_texts(args.posts + args.rate * args.seconds, 15) if args.corpus == "real" else None
+    burst = write_posts(staging, "burst", args.posts, args.authors, args.acted_share, 1, texts=texts)
+    steady = write_posts(staging, "steady", args.rate * args.seconds, args.authors, args.acted_share, 2, 1795305600 + 86400,
+                         texts=texts[args.posts:] if texts else None)
+    ceilings = []
+    if args.ceiling:
+        for round_ in (1, 2):
+            ceiling_staging = os.path.join(out, f"staging-ceiling{round_}")
+            os.makedirs(ceiling_staging)
+            ceilings.append(write_posts(ceiling_staging, "burst", args.posts, args.authors, args.acted_share, 1, texts=texts))
     # Flush the staged posts now: left dirty, the daemon's first syncfs (which flushes the
     # whole filesystem) would pay for writing them, about a second for 140,000 files.
     os.sync()
@@ -218,9 +259,33 @@ def main():
             sys.exit(f"warden did not become ready; see {out}/daemon.log")
         inbox = os.path.join(state, "inbox")
         dirs = {"done": os.path.join(state, "done"), "outbox": os.path.join(state, "outbox")}
+        ceiling_rates = []
+
+        def ceiling(round_):
+            spool = os.path.join(out, f"ceiling{round_}")
+            for sub in ("inbox", "processing", "outbox", "done"):
+                os.makedirs(os.path.join(spool, sub))
+            proc = subprocess.Popen([args.ceiling, spool, str(args.posts)], stdout=subprocess.PIPE, text=True)
+            result = run_phase(f"spool ceiling (no judging), run {round_}", ceilings[round_ - 1], os.path.join(out, f"staging-ceiling{round_}"),
+                               os.path.join(spool, "inbox"), spool, 0, {"done": os.path.join(spool, "done"), "outbox": os.path.join(spool, "outbox")}, already=0)
+            proc.wait(timeout=120)
+            print(describe(result), flush=True)
+            ceiling_rates.append(result["completed"] / max(result["elapsed_s"], 1e-9))
+
+        if args.ceiling:
+            ceiling(1)
         print(f"phase 1: {args.posts:,} posts renamed in as fast as possible ...", flush=True)
+        cpu_before = cpu_seconds(daemon.pid)
         first = run_phase("sustained", burst, staging, inbox, state, 0, dirs)
+        cpu_used = cpu_seconds(daemon.pid) - cpu_before
         print(describe(first), flush=True)
+        rate = first["completed"] / max(first["elapsed_s"], 1e-9)
+        print(f"  daemon CPU (user + sys, all threads) over phase 1: {cpu_used:.2f} s = {1000 * cpu_used / max(first['completed'], 1):.3f} CPU s per 1,000 posts", flush=True)
+        if args.ceiling:
+            ceiling(2)
+            mean = sum(ceiling_rates) / len(ceiling_rates)
+            print(f"ceiling of the spool protocol on this disk: {' and '.join(f'{r:,.0f}' for r in ceiling_rates)} posts/s (mean {mean:,.0f}); "
+                  f"warden run sustained {rate:,.0f} posts/s = {100 * rate / mean:.0f}% of it", flush=True)
         print(f"phase 2: {args.rate:,} posts/s offered for {args.seconds} s ...", flush=True)
         second = run_phase(f"fixed {args.rate}/s", steady, staging, inbox, state, args.rate, dirs)
         print(describe(second), flush=True)

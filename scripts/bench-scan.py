@@ -1,13 +1,21 @@
 #!/usr/bin/env python3
-"""Throughput of `warden scan` against pcre2grep over the same generated corpus.
+"""Throughput of `warden scan` against pcre2grep, on the generated corpus and on real traffic.
 
-Generates N social-media-length posts (mostly clean, a few per cent breaking a guideline),
-runs `warden scan` (release build) over them as JSON Lines, and, side by side in the same
-run, pcre2grep counting matches of the same compiled patterns (`warden check
---print-patterns`) over the same texts, one post per line. Each is run several times; the
-median is quoted. Peak RSS of warden comes from getrusage of the child.
+Two corpora, measured in the same run: the generated one (N social-media-length posts,
+mostly clean, a few per cent breaking a guideline) and the real-traffic one
+(scripts/realtraffic.py, seed 15: posts a customer-service page gets, from ../shared/data).
+For each, `warden scan` (release build) over them as JSON Lines and, interleaved, pcre2grep
+counting matches of the same compiled patterns (`warden check --print-patterns`) over the
+same texts, one post per line; medians of the runs, and their ratio.
+
+Instructions per post under callgrind (the figure that carries across machines): `warden
+scan` over the first --callgrind posts, minus a run over an empty file (start-up: loading
+and compiling the rules). Beside it, the floor: pcre2grep with profanity.strong's pattern
+alone (one PCRE2 JIT pass of its prefix tree per post) over the same texts, minus pcre2grep
+over an empty file; that figure includes pcre2grep's own line handling, a few hundred
+instructions, so it slightly overstates one pass.
 """
-import argparse, json, os, random, resource, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, importlib.util, json, os, random, resource, shutil, statistics, subprocess, sys, tempfile, time
 
 CLEAN = [
     "Hi, my parcel was meant to arrive on Tuesday and it still hasn't turned up. Can someone check?",
@@ -67,27 +75,48 @@ def timed(cmd, stdin_path, stdout=subprocess.DEVNULL):
         sys.exit(f"{cmd[0]} failed ({p.returncode}): {p.stderr.decode()[:500]}")
     return elapsed, p
 
-def callgrind_per_post(args, workdir, jsonl):
-    """Instructions per post: the same for the same binary and input whatever else the machine does."""
-    binary = os.path.join(workdir, "warden-stripped")  # valgrind cannot read Swift's DWARF 5
-    shutil.copy(args.warden, binary)
-    subprocess.run(["strip", binary], check=True)
-    sample = os.path.join(workdir, "sample.jsonl")
-    empty = os.path.join(workdir, "empty.jsonl")
-    with open(jsonl) as src, open(sample, "w") as dst:
-        for _, line in zip(range(args.callgrind), src):
-            dst.write(line)
+def callgrind_collected(cmd):
+    """Instructions executed by `cmd` under callgrind (the 'Collected' figure)."""
+    p = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + cmd,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    for line in p.stderr.splitlines():
+        if "Collected" in line:
+            return int(line.split(":")[-1].strip().replace(",", ""))
+    sys.exit(f"callgrind gave no count for {cmd[:3]}: {p.stderr[-500:]}")
+
+def head(src, dst, n):
+    with open(src, encoding="utf-8") as a, open(dst, "w", encoding="utf-8") as b:
+        for _, line in zip(range(n), a):
+            b.write(line)
+
+def callgrind_figures(args, binary, workdir, jsonl, texts, floor_pattern):
+    """(warden instructions per post, floor instructions per post), start-up subtracted."""
+    n = args.callgrind
+    sample, sample_texts, empty = (os.path.join(workdir, x) for x in ("cg.jsonl", "cg.txt", "empty"))
+    head(jsonl, sample, n); head(texts, sample_texts, n)
     open(empty, "w").close()
-    def count(path):
-        out = os.path.join(workdir, "callgrind.out")
-        p = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", binary, "scan", "--rules", args.rules, path],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        for line in p.stderr.splitlines():
-            if "Collected" in line:
-                return int(line.split(":")[-1].strip().replace(",", ""))
-        return None
-    full, base = count(sample), count(empty)
-    return (full - base) / args.callgrind if full and base else None
+    scan = [binary, "scan", "--rules", args.rules]
+    warden = (callgrind_collected(scan + [sample]) - callgrind_collected(scan + [empty])) / n
+    grep = ["pcre2grep", "-c", "-i", "-u", "-e", "(*UCP)" + floor_pattern]
+    floor = (callgrind_collected(grep + [sample_texts]) - callgrind_collected(grep + [empty])) / n
+    return warden, floor
+
+def write_corpus(posts, workdir, name):
+    jsonl = os.path.join(workdir, name + ".jsonl")
+    texts = os.path.join(workdir, name + ".txt")
+    with open(jsonl, "w", encoding="utf-8") as f:
+        for p in posts:
+            f.write(json.dumps(p, ensure_ascii=False) + "\n")
+    with open(texts, "w", encoding="utf-8") as f:
+        for p in posts:
+            f.write(p["text"].replace("\r", " ").replace("\n", " ") + "\n")
+    return jsonl, texts
+
+def real_traffic(n):
+    spec = importlib.util.spec_from_file_location("realtraffic", os.path.join(os.path.dirname(os.path.abspath(__file__)), "realtraffic.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.build(n, 15))
 
 def main():
     ap = argparse.ArgumentParser()
@@ -95,59 +124,65 @@ def main():
     ap.add_argument("--rules", default="rules")
     ap.add_argument("--posts", type=int, default=200_000)
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--callgrind", type=int, default=2000, metavar="N",
+    ap.add_argument("--corpus", choices=["generated", "real", "both"], default="both")
+    ap.add_argument("--grep-posts", type=int, default=20_000, metavar="N",
+                    help="pcre2grep and warden are timed over the first N posts for the ratio (pcre2grep runs every pattern on every line: slow)")
+    ap.add_argument("--callgrind", type=int, default=20_000, metavar="N",
                     help="also count instructions per post under valgrind over N posts (0 to skip): repeatable on a noisy machine")
     args = ap.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="warden-bench-")
-    posts = make_corpus(args.posts)
-    jsonl = os.path.join(workdir, "posts.jsonl")
-    texts = os.path.join(workdir, "texts.txt")
-    with open(jsonl, "w") as f:
-        for p in posts:
-            f.write(json.dumps(p, ensure_ascii=False) + "\n")
-    with open(texts, "w") as f:
-        for p in posts:
-            f.write(p["text"].replace("\n", " ") + "\n")
-    text_bytes = os.path.getsize(texts)
-    json_bytes = os.path.getsize(jsonl)
-
     listing = subprocess.run([args.warden, "check", "--format", "json", "--print-patterns", args.rules], capture_output=True, text=True, check=True).stdout
-    patterns = [json.loads(line)["pattern"] for line in listing.splitlines() if line.strip()]
+    entries = [json.loads(line) for line in listing.splitlines() if line.strip()]
+    patterns = [e["pattern"] for e in entries]
+    floor_pattern = next(e["pattern"] for e in entries if e["rule"] == "profanity.strong")
     # One -e per pattern: moderators' patterns may span lines in (?x) mode, which -f cannot read.
     pattern_args = [arg for p in patterns for arg in ("-e", "(*UCP)" + p)]
+    binary = os.path.join(workdir, "warden-stripped")  # valgrind cannot read Swift's DWARF 5
+    shutil.copy(args.warden, binary)
+    subprocess.run(["strip", binary], check=True)
 
-    warden_cmd = ["taskset", "-c", "0", args.warden, "scan", "--rules", args.rules, "-"]
-    grep_cmd = ["taskset", "-c", "0", "pcre2grep", "-c", "-i", "-u"] + pattern_args
-    w_times, g_times = [], []
-    for _ in range(args.runs):  # interleaved, so both see the same machine load
-        w, _ = timed(warden_cmd, jsonl)
-        g, gp = timed(grep_cmd, texts, stdout=subprocess.PIPE)
-        w_times.append(w); g_times.append(g)
-    # Peak RSS of warden alone: one more run in a child of its own, so pcre2grep does not count.
-    rss = subprocess.run(["/usr/bin/env", "python3", "-c",
-        "import resource,subprocess,sys; subprocess.run(sys.argv[1:], stdin=open(%r,'rb'), stdout=subprocess.DEVNULL); "
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)" % jsonl] + warden_cmd[3:],
-        capture_output=True, text=True).stdout.strip()
-    _, acted_run = timed([args.warden, "scan", "--rules", args.rules, "--actions-only", "--format", "text", "-"], jsonl, stdout=subprocess.PIPE)
-    acted = len(acted_run.stdout.splitlines())
-    matched_lines = int(gp.stdout.decode().strip() or 0)
-
-    wm, gm = statistics.median(w_times), statistics.median(g_times)
-    instructions = None
-    if args.callgrind and shutil.which("valgrind"):
-        instructions = callgrind_per_post(args, workdir, jsonl)
-    print(f"corpus: {args.posts} posts, {text_bytes/1e6:.1f} MB of text ({json_bytes/1e6:.1f} MB as JSON Lines), {len(patterns)} patterns from {args.rules}")
-    print(f"runs: {args.runs}, pinned to one core (taskset -c 0); medians quoted")
-    print(f"{'':12}{'median s':>10}{'posts/s':>12}{'MB/s text':>11}{'min s':>8}{'max s':>8}")
-    print(f"{'warden scan':12}{wm:10.3f}{args.posts/wm:12,.0f}{text_bytes/1e6/wm:11.1f}{min(w_times):8.3f}{max(w_times):8.3f}")
-    print(f"{'pcre2grep':12}{gm:10.3f}{args.posts/gm:12,.0f}{text_bytes/1e6/gm:11.1f}{min(g_times):8.3f}{max(g_times):8.3f}")
-    print(f"warden scan is {gm/wm:.2f}x the speed of pcre2grep on the same patterns and text")
-    print(f"warden peak RSS: {int(rss)/1024:.1f} MiB")
-    print(f"posts needing an action: {acted} ({100*acted/args.posts:.1f}%); lines pcre2grep matched: {matched_lines}")
-    if instructions:
-        print(f"instructions per post (callgrind, {args.callgrind} posts, start-up subtracted): {instructions:,.0f}")
-    print(f"load average during the run: {os.getloadavg()[0]:.1f} (2 cores; figures are only comparable at similar load)")
+    corpora = []
+    if args.corpus in ("generated", "both"):
+        corpora.append(("generated", make_corpus(args.posts)))
+    if args.corpus in ("real", "both"):
+        corpora.append(("real traffic", real_traffic(args.posts)))
+    print(f"{len(patterns)} patterns from {args.rules}; pinned to one core (taskset -c 0); medians of {args.runs} interleaved runs")
+    for name, posts in corpora:
+        jsonl, texts = write_corpus(posts, workdir, name.replace(" ", "-"))
+        small_jsonl, small_texts = (os.path.join(workdir, "small" + x) for x in (".jsonl", ".txt"))
+        grep_n = min(args.grep_posts, len(posts))
+        head(jsonl, small_jsonl, grep_n); head(texts, small_texts, grep_n)
+        text_bytes = os.path.getsize(texts)
+        warden_cmd = ["taskset", "-c", "0", args.warden, "scan", "--rules", args.rules, "-"]
+        grep_cmd = ["taskset", "-c", "0", "pcre2grep", "-c", "-i", "-u"] + pattern_args
+        w_times, ws_times, g_times = [], [], []
+        for _ in range(args.runs):  # interleaved, so all see the same machine load
+            w, _ = timed(warden_cmd, jsonl)
+            ws, _ = timed(warden_cmd, small_jsonl)
+            g, gp = timed(grep_cmd, small_texts, stdout=subprocess.PIPE)
+            w_times.append(w); ws_times.append(ws); g_times.append(g)
+        rss = subprocess.run(["/usr/bin/env", "python3", "-c",
+            "import resource,subprocess,sys; subprocess.run(sys.argv[1:], stdin=open(%r,'rb'), stdout=subprocess.DEVNULL); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)" % jsonl] + warden_cmd[3:],
+            capture_output=True, text=True).stdout.strip()
+        _, acted_run = timed([args.warden, "scan", "--rules", args.rules, "--actions-only", "--format", "text", "-"], jsonl, stdout=subprocess.PIPE)
+        acted = len(acted_run.stdout.splitlines())
+        wm, wsm, gm = statistics.median(w_times), statistics.median(ws_times), statistics.median(g_times)
+        print(f"\n== {name}: {len(posts)} posts, {text_bytes/1e6:.1f} MB of text, {acted} ({100*acted/len(posts):.1f}%) need an action")
+        print(f"{'':26}{'median s':>10}{'posts/s':>12}{'min s':>8}{'max s':>8}")
+        print(f"{'warden scan':26}{wm:10.3f}{len(posts)/wm:12,.0f}{min(w_times):8.3f}{max(w_times):8.3f}")
+        print(f"{f'warden scan, {grep_n} posts':26}{wsm:10.3f}{grep_n/wsm:12,.0f}{min(ws_times):8.3f}{max(ws_times):8.3f}")
+        print(f"{f'pcre2grep, {grep_n} posts':26}{gm:10.3f}{grep_n/gm:12,.0f}{min(g_times):8.3f}{max(g_times):8.3f}")
+        print(f"ratio: warden scan is {gm/wsm:.2f}x the speed of pcre2grep on the same patterns and texts (median of per-run ratios {statistics.median(g/w for g, w in zip(g_times, ws_times)):.2f}x)")
+        print(f"warden peak RSS: {int(rss)/1024:.1f} MiB")
+        if args.callgrind and shutil.which("valgrind"):
+            n = min(args.callgrind, len(posts))
+            args.callgrind = n
+            per_post, floor = callgrind_figures(args, binary, workdir, jsonl, texts, floor_pattern)
+            print(f"instructions per post (callgrind, {n} posts, start-up subtracted): {per_post:,.0f}")
+            print(f"floor, one PCRE2 JIT pass of profanity.strong per post (pcre2grep, same texts): {floor:,.0f}  (warden = {per_post/floor:.1f} passes)")
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f} (2 cores; wall-clock figures are only comparable at similar load)")
 
 if __name__ == "__main__":
     main()

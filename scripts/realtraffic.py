@@ -23,7 +23,19 @@ import argparse, json, os, random, sys
 from datetime import datetime, timedelta, timezone
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DATA = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data"))
+def _data_dir():
+    """../shared/data beside the repository, looked for upwards (a git worktree such as
+    /work/wt/perf sits one level deeper than /work/main); WARDEN_SHARED_DATA overrides."""
+    if os.environ.get("WARDEN_SHARED_DATA"):
+        return os.environ["WARDEN_SHARED_DATA"]
+    here = os.path.dirname(HERE)
+    while True:
+        candidate = os.path.join(os.path.dirname(here), "shared", "data")
+        if os.path.isdir(candidate) or os.path.dirname(here) == here:
+            return candidate
+        here = os.path.dirname(here)
+
+DATA = _data_dir()
 
 MIX = [
     (0.480, "airline-tweets.jsonl", None, False),

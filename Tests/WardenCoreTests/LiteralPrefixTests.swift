@@ -26,6 +26,8 @@ struct LiteralPrefixTests {
         // Option groups read their body with their own x flag.
         ("(?x) \\b (?-x:do in) \\b", ["do in"], true),
         ("\\bgo (?x: a w a y )", ["away"], false),
+        // A word-start letter loses a tie to a two-character literal (issue 15: it was found in 90% of real posts).
+        ("\\bt\\s?&\\s?c\\s+(?:apply\\s+)?18\\s?\\+", ["18"], false),
     ] as [(String, [String]?, Bool)])
     func extraction(pattern: String, expected: [String]?, atStart: Bool) {
         let requirement = LiteralPrefixes.extract(pattern)
