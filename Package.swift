@@ -8,6 +8,8 @@ let package = Package(
     products: [
         .executable(name: "warden", targets: ["warden"]),
         .library(name: "WardenCore", targets: ["WardenCore"]),
+        // What the fuzz targets (Fuzz/) check, shared with FuzzRegressionTests; never in `warden`.
+        .library(name: "WardenFuzzChecks", targets: ["WardenFuzzChecks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -81,7 +83,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "WardenCoreTests", dependencies: ["WardenCore"]),
+        .target(name: "WardenFuzzChecks", dependencies: ["WardenCore"]),
+        .testTarget(name: "WardenCoreTests", dependencies: ["WardenCore", "WardenFuzzChecks"]),
         .testTarget(name: "WardenDaemonTests", dependencies: ["WardenDaemon", "WardenCore"]),
         .testTarget(name: "WardenConsoleTests", dependencies: ["WardenConsole", "WardenDaemon", "WardenCore"]),
         .testTarget(name: "EndToEndTests", dependencies: []),

@@ -15,7 +15,7 @@ let package = Package(
     products: targets.map { .executable(name: $0, targets: [$0]) },
     dependencies: [.package(name: "Warden", path: "..")],
     targets: targets.map {
-        .executableTarget(name: $0, dependencies: ["CFuzzerDriver", .product(name: "WardenCore", package: "Warden")])
+        .executableTarget(name: $0, dependencies: ["CFuzzerDriver", .product(name: "WardenFuzzChecks", package: "Warden")])
     } + [
         // Declares libFuzzer's LLVMFuzzerRunDriver, which each target's main.swift calls.
         .target(name: "CFuzzerDriver")

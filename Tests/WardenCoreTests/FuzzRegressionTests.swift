@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import WardenCore
+import WardenFuzzChecks
 
 /// What the fuzzers (Fuzz/, `make fuzz`) found, kept as ordinary tests so CI checks them
 /// without libFuzzer: every crashing input inlined with the behaviour it must have now, and
@@ -18,21 +19,15 @@ struct FuzzRegressionTests {
         }
     }
 
+    // Each replays a kept corpus through the check its fuzz target makes (WardenFuzzChecks).
+
     @Test("every kept post-parser input parses or is refused with a reason, and round-trips")
     func postParserCorpus() {
         let inputs = Self.corpus("FuzzPostParser")
         #expect(!inputs.isEmpty)
         for (name, bytes) in inputs {
-            switch Result(catching: { () throws(PostError) -> Post in try PostParser.parse(bytes) }) {
-            case .success(let post):
-                #expect(Post.isValidID(post.id), "\(name)")
-                #expect(post.text.unicodeScalars.count <= PostLimits().maxTextScalars, "\(name)")
-            case .failure(let error):
-                #expect(!error.reason.isEmpty, "\(name)")
-            }
-            for case .failure(let error) in PostParser.parseLines(bytes) {
-                #expect(error.line != nil, "\(name): a bad JSON Lines line must carry its number")
-            }
+            let problem = FuzzChecks.postParserProblem(bytes)
+            #expect(problem == nil, "\(name): \(problem ?? "")")
         }
     }
 
@@ -40,10 +35,9 @@ struct FuzzRegressionTests {
     func normalizerCorpus() {
         let inputs = Self.corpus("FuzzNormalizer")
         #expect(!inputs.isEmpty)
-        var normalizer = Normalizer()
+        var check = FuzzChecks.NormalizerCheck()
         for (name, bytes) in inputs {
-            let text = String(decoding: bytes, as: UTF8.self)
-            let problem = NormalizerPropertyTests.offsetProblem(normalizer.normalize(text), scalarCount: text.unicodeScalars.count)
+            let problem = check.problem(bytes)
             #expect(problem == nil, "\(name): \(problem ?? "")")
         }
     }
@@ -53,116 +47,46 @@ struct FuzzRegressionTests {
         let inputs = Self.corpus("FuzzTemplate")
         #expect(!inputs.isEmpty)
         for (name, bytes) in inputs {
-            guard let source = String(validating: bytes, as: UTF8.self) else { continue }
-            let compiled = MessageTemplate.compile(source)
-            #expect((compiled.template == nil) == !compiled.problems.isEmpty, "\(name)")
-            #expect(compiled.problems.allSatisfy { $0.line >= 1 && $0.column >= 1 }, "\(name)")
-            _ = compiled.template?.render(Self.templateContext)
+            let problem = FuzzChecks.templateProblem(bytes)
+            #expect(problem == nil, "\(name): \(problem ?? "")")
         }
     }
 
     @Test("every kept rules file loads or is refused with located errors")
-    func ruleLoaderCorpus() throws {
+    func ruleLoaderCorpus() {
         let inputs = Self.corpus("FuzzRuleLoader")
         #expect(!inputs.isEmpty)
+        let check = FuzzChecks.RuleLoaderCheck()
         for (name, bytes) in inputs {
-            let files = Self.ruleFiles(bytes)
-            let rules = try TemporaryRules([:])
-            defer { rules.remove() }
-            try Data(Self.strongWords.utf8).write(to: URL(fileURLWithPath: rules.path + "/wordlists/strong.txt"))
-            for (file, contents) in files { try Data(contents).write(to: URL(fileURLWithPath: rules.path + "/" + file)) }
-            do {
-                _ = try RuleLoader.load(directory: rules.path, runExamples: true)
-            } catch {
-                #expect(!error.errors.isEmpty, "\(name): refused without an error")
-            }
+            let problem = check.problem(bytes)
+            #expect(problem == nil, "\(name): \(problem ?? "")")
         }
     }
 
     @Test("for every kept judge input, the judge reports exactly the spans the pattern alone finds")
-    func judgeCorpus() throws {
+    func judgeCorpus() {
         let inputs = Self.corpus("FuzzJudge")
         #expect(!inputs.isEmpty)
+        let check = FuzzChecks.JudgeCheck()
         for (name, bytes) in inputs {
-            guard let input = String(validating: bytes, as: UTF8.self), let newline = input.firstIndex(of: "\n") else { continue }
-            var source = String(input[..<newline])
-            let text = String(input[input.index(after: newline)...])
-            let normalize = !source.hasPrefix("!")
-            if !normalize { source.removeFirst() }
-            guard !source.isEmpty, let pattern = try? CompiledPattern(source) else { continue }
-            let rules = try TemporaryRules([
-                "g.yaml": """
-                guideline: g
-                title: t
-                text: t
-                rules:
-                  - id: r
-                    patterns: ['\(source.replacingOccurrences(of: "'", with: "''"))']
-                    normalize: \(normalize)
-                    action: flag
-                """
-            ])
-            defer { rules.remove() }
-            // As in the target: only patterns the loader sees exactly as written (YAML folds a raw CR).
-            guard let ruleSet = try? rules.load(runExamples: false), ruleSet.rules.first?.patterns.first?.pattern.source == source else { continue }
-            let result = Judge(ruleSet: ruleSet).evaluate(Post(id: "p", authorID: "u", text: text)).result(forRule: 0)
-            guard result?.limit == nil else { continue }
-
-            var expected: [Range<Int>] = []
-            var normalizer = Normalizer()
-            let normalized = normalizer.normalize(text)
-            var subject = normalize ? normalized.bytes : Array(text.utf8)
-            let gaveUp = subject.withUnsafeMutableBufferPointer { buffer in
-                MatchScratch().forEachMatch(pattern, in: UnsafeBufferPointer(buffer)) { range in
-                    expected.append(normalize ? normalized.originalRange(ofBytes: range) : Judge.scalarRange(ofBytes: range, in: UnsafeBufferPointer(buffer)))
-                    return expected.count < Judge.maxSpansPerRule
-                }
-            }
-            guard gaveUp == nil else { continue }
-            #expect(result?.spans ?? [] == expected.sorted { $0.lowerBound < $1.lowerBound }, "\(name): /\(source)/ on \(literal(text))")
+            let problem = check.problem(bytes)
+            #expect(problem == nil, "\(name): \(problem ?? "")")
         }
     }
 
-    // MARK: Shared with the fuzz targets
-
-    /// Fuzz/Sources/FuzzRuleLoader's word list, so corpus entries load the same way here.
-    static let strongWords = "# strong words\nfuck*\nshit*\nwanker\ncock*\nass\nf*ck\nf**k"
-
-    /// Splits a FuzzRuleLoader input into files at `#--- NAME` lines, as the target does.
-    static func ruleFiles(_ bytes: [UInt8]) -> [String: [UInt8]] {
-        let allowed: Set<String> = ["guideline.yaml", "escalation.yaml", "second.yaml", "wordlists/extra.txt"]
-        var files: [String: [UInt8]] = [:]
-        var name = "guideline.yaml"
-        var current: [UInt8] = []
-        let marker = Array("#--- ".utf8)
-        for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            if line.starts(with: marker) {
-                files[name, default: []] += current
-                name = String(decoding: line.dropFirst(marker.count), as: UTF8.self)
-                current = []
-            } else {
-                current += line
-                current.append(UInt8(ascii: "\n"))
-            }
-        }
-        files[name, default: []] += current
-        return files.filter { allowed.contains($0.key) }
+    @Test("the checks fail on what they exist to catch")
+    func checksCatchProblems() {
+        // A template problem reported at line 0 would be refused; a good template passes.
+        #expect(FuzzChecks.templateProblem(Array("Hello {{author.name}}".utf8)) == nil)
+        // A judge input whose pattern matches is compared, and agrees.
+        let check = FuzzChecks.JudgeCheck()
+        #expect(check.problem(Array("!ab\nxxabyyab".utf8)) == nil)
+        // An offset map that points past the text is reported.
+        var normalizer = Normalizer()
+        var broken = normalizer.normalize("abc")
+        broken.scalarEnd[broken.scalarEnd.count - 1] = 99
+        #expect(FuzzChecks.offsetProblem(broken, scalarCount: 3) != nil)
     }
-
-    static var templateContext: [String: Any] { [
-        "author": ["name": "Sam", "id": "u-1"],
-        "guideline": ["id": "profanity", "title": "No profanity", "url": "https://example.org/g#p", "text": "Keep it clean."],
-        "guidelines": [
-            ["id": "profanity", "title": "No profanity", "url": "https://example.org/g#p", "text": "Keep it clean."],
-            ["id": "spam", "title": "No spam", "url": "https://example.org/g#s", "text": "No adverts.", "last": true],
-        ],
-        "redacted_text": "what the **** & <b>",
-        "org": ["name": "Example", "contact": "mods@example.org"],
-        "action": "delete", "action_past": "deleted",
-        "post": ["id": "fb-1", "platform": "facebook"],
-        "rule": ["id": "profanity.strong"],
-        "route_to": "",
-    ] }
 
     // MARK: Crashes found by fuzzing
 

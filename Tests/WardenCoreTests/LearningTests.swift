@@ -50,6 +50,37 @@ struct LearningTests {
         #expect(contributions.first { $0.weight > 0 }?.text == "idiot")
     }
 
+    @Test("a post that repeats itself scores as one copy does, however long")
+    func repetitionDoesNotSaturate() {
+        let trainer = Trainer(settings: smallSettings())
+        let model = trainer.train(examples(trainer), label: "personal_attack")
+        let sentence = "the bus was late again and the driver was kind. "
+        let once = model.score(sentence)
+        let flood = model.score(String(repeating: sentence, count: 2_000))  // ~100 kB
+        #expect(once < 0.3)
+        // Only the pair of words across each copy's edge is new; version 1 scored this 1.0.
+        #expect(abs(flood - once) < 0.05, "one copy \(once), 2,000 copies \(flood)")
+        let insult = model.score("you are an idiot")
+        #expect(abs(model.score(String(repeating: "you are an idiot ", count: 500)) - insult) < 0.05)
+    }
+
+    @Test("the repeat counter's norm is the sum of squared counts, however buckets collide")
+    func repeatCounterMatchesADictionary() {
+        var random = SplitMix64(seed: 7)
+        for round in 0..<200 {
+            let count = Int(random.next() % 600)
+            let range = UInt64(round % 3 == 0 ? 16 : 4_096)  // few distinct buckets: many repeats
+            let buckets = (0..<count).map { _ in UInt32(random.next() % range) }
+            var counts: [UInt32: Int] = [:]
+            for b in buckets { counts[b, default: 0] += 1 }
+            let expected = counts.values.reduce(0) { $0 + $1 * $1 }
+            #expect(TextFeatures.squaredNorm(of: buckets, config: FeatureConfig(bucketBits: 12)) == expected)
+        }
+        // Without repeats the scale is 1/√n, as version 1 had it.
+        #expect(TextFeatures.scale(squaredNorm: 25) == 0.2)
+        #expect(TextFeatures.scale(squaredNorm: 0) == 0)
+    }
+
     @Test func theModelFileRoundTrips() throws {
         let trainer = Trainer(settings: smallSettings())
         let model = trainer.train(examples(trainer), label: "spam")
@@ -72,12 +103,12 @@ struct LearningTests {
         var flipped = bytes
         flipped[bytes.count / 2] ^= 0x40
         var newer = bytes
-        newer[8] = 2
+        newer[8] = 3
         let cases: [([UInt8], String)] = [
             (flipped, "corrupt (checksum mismatch)"),
             (Array(bytes.prefix(30)), "corrupt"),
             (Array("hello, not a model".utf8), "not a Warden model file"),
-            (newer, "model file version 2, but this warden reads version 1"),
+            (newer, "model file version 3, but this warden reads version 2"),
         ]
         for (input, expected) in cases {
             #expect(throws: ModelFileError.self) { try ModelFile.decode(input, path: "rules/models/spam.model") }
@@ -154,9 +185,9 @@ struct LearningTests {
         #expect(error.message.contains("models/attack.model") && error.message.contains("not found"))
 
         try FileManager.default.createDirectory(atPath: rules.path + "/models", withIntermediateDirectories: true)
-        try Data("WARDENLM\u{2}\u{0}garbage".utf8).write(to: URL(fileURLWithPath: rules.path + "/models/attack.model"))
+        try Data("WARDENLM\u{1}\u{0}garbage".utf8).write(to: URL(fileURLWithPath: rules.path + "/models/attack.model"))
         let old = rules.diagnostics()
-        #expect(old.contains { $0.message.contains("models/attack.model") && $0.message.contains("version 2") })
+        #expect(old.contains { $0.message.contains("models/attack.model") && $0.message.contains("version 1") })
 
         let bad = try TemporaryRules(["personal-attacks.yaml": Self.rules.replacingOccurrences(of: "at_least: 0.8 }", with: "at_lest: 0.8 }")
             .replacingOccurrences(of: "at_least: 0.5, below: 0.8", with: "at_least: 1.5")])

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import WardenCore
+import WardenFuzzChecks
 
 /// A seeded generator, so a failing property case can be replayed exactly.
 typealias SeededGenerator = SplitMix64
@@ -71,34 +72,10 @@ struct NormalizerPropertyTests {
         for _ in 0..<Self.cases {
             let text = PostGenerator.post(&rng)
             normalizer.normalize(text, into: &out)
-            let problem = Self.offsetProblem(out, scalarCount: text.unicodeScalars.count)
+            let problem = FuzzChecks.offsetProblem(out, scalarCount: text.unicodeScalars.count)
             #expect(problem == nil, "\(problem ?? "") for \(literal(text))")
             if problem != nil { return }
         }
-    }
-
-    /// The first broken invariant of an offset map, or nil.
-    static func offsetProblem(_ normalized: NormalizedText, scalarCount: Int) -> String? {
-        let n = normalized.bytes.count
-        guard normalized.scalarStart.count == n, normalized.scalarEnd.count == n else { return "offset arrays differ in length" }
-        var previousStart: Int32 = 0, previousEnd: Int32 = 0
-        for k in 0..<n {
-            let start = normalized.scalarStart[k], end = normalized.scalarEnd[k]
-            if start < 0 || Int(end) > scalarCount { return "byte \(k) maps to \(start)..<\(end), outside 0..<\(scalarCount)" }
-            if start > end { return "byte \(k): start \(start) after end \(end)" }
-            if start < previousStart || end < previousEnd { return "byte \(k): offsets go backwards" }
-            previousStart = start
-            previousEnd = end
-        }
-        for lower in 0...(n + 1) {
-            for upper in lower...(n + 1) {
-                let range = normalized.originalRange(ofBytes: lower..<upper)
-                if range.lowerBound < 0 || range.upperBound > scalarCount {
-                    return "bytes \(lower)..<\(upper) map to \(range), outside 0..<\(scalarCount)"
-                }
-            }
-        }
-        return nil
     }
 
     /// Normalising is not idempotent in general, by design: collapsing "aaa" to "a" runs last,

@@ -1,36 +1,15 @@
 import CFuzzerDriver
 import Foundation
-import WardenCore
+import WardenFuzzChecks
 
-/// What `Judge` hands a template, with fixed values: rendering must never trap, and a
-/// template that compiles with no problem reported must render.
-nonisolated(unsafe) private let context: [String: Any] = [
-    "author": ["name": "Sam", "id": "u-1"],
-    "guideline": ["id": "profanity", "title": "No profanity", "url": "https://example.org/g#p", "text": "Keep it clean."],
-    "guidelines": [
-        ["id": "profanity", "title": "No profanity", "url": "https://example.org/g#p", "text": "Keep it clean."],
-        ["id": "spam", "title": "No spam", "url": "https://example.org/g#s", "text": "No adverts.", "last": true],
-    ],
-    "redacted_text": "what the **** & <b>",
-    "org": ["name": "Example", "contact": "mods@example.org"],
-    "action": "delete",
-    "action_past": "deleted",
-    "post": ["id": "fb-1", "platform": "facebook"],
-    "rule": ["id": "profanity.strong"],
-    "route_to": "",
-]
+/// Compiles and renders arbitrary templates (`FuzzChecks.templateProblem`).
+/// The property lives in Sources/WardenFuzzChecks, where FuzzRegressionTests replays the
+/// kept corpus through it; this file only hands libFuzzer's input over and traps on a problem.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    guard let source = String(validating: UnsafeBufferPointer(start: data, count: size), as: UTF8.self) else { return 0 }
-    let compiled = MessageTemplate.compile(source)
-    precondition((compiled.template == nil) == !compiled.problems.isEmpty, "a template both compiled and had problems, or neither")
-    for problem in compiled.problems {
-        precondition(problem.line >= 1 && problem.column >= 1, "problem reported at line \(problem.line) column \(problem.column)")
-    }
-    if let template = compiled.template {
-        _ = template.render(context)
-    }
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    if let problem = FuzzChecks.templateProblem(bytes) { preconditionFailure(problem) }
     return 0
 }
 

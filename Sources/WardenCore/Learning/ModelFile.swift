@@ -22,7 +22,8 @@ public struct ModelFileError: Error, Sendable, CustomStringConvertible, Equatabl
 /// they read it through `warden explain` and `warden learn --eval`.
 ///
 ///     magic     8 bytes  "WARDENLM"
-///     version   u16      1
+///     version   u16      2 (1 scaled by the number of features, which let repeated text
+///                        saturate a score; 2 by the norm of the feature counts)
 ///     features  u8 bucket bits, u8 char n-gram length, u8 word bigrams (0/1), u8 0
 ///     label     u16 length, then UTF-8
 ///     bias      f32
@@ -34,7 +35,7 @@ public struct ModelFileError: Error, Sendable, CustomStringConvertible, Equatabl
 /// old binary never scores with a model it would misread.
 public enum ModelFile {
     public static let magic = Array("WARDENLM".utf8)
-    public static let version: UInt16 = 1
+    public static let version: UInt16 = 2
 
     /// The file's bytes for `model`: weights whose magnitude is below `pruneBelow` are left
     /// out (they weigh 0 when read back).

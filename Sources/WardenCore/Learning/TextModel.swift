@@ -22,18 +22,22 @@ public struct TextModel: Sendable {
 
     /// The probability of the label for already-normalised text.
     ///
-    /// Each feature adds its weight; the sum is scaled by 1/√(number of features) so that a
-    /// long post is not more certain than a short one for saying the same thing more often.
+    /// Each feature adds its weight; the sum is scaled by 1/‖counts‖₂ (`TextFeatures.scale`)
+    /// so that a long post is not more certain than a short one for saying the same thing
+    /// more often, and a post that repeats itself scores as one copy of it.
     public func score(normalized text: UnsafeBufferPointer<UInt8>) -> Double {
         var sum: Float = 0
-        var count = 0
-        weights.withUnsafeBufferPointer { w in
-            TextFeatures.forEach(in: text, config: features) { bucket, _, _, _ in
-                sum += w[bucket]
-                count += 1
+        let bound = TextFeatures.maximumCount(byteCount: text.count)
+        let squaredNorm = RepeatCounter.with(featureBound: bound, bucketBits: features.bucketBits) { counter in
+            weights.withUnsafeBufferPointer { w in
+                TextFeatures.forEach(in: text, config: features) { bucket, _, _, _ in
+                    sum += w[bucket]
+                    counter.add(bucket)
+                }
             }
+            return counter.squaredNorm
         }
-        return Self.probability(bias: bias, sum: sum, count: count)
+        return Self.probability(bias: bias, sum: sum, squaredNorm: squaredNorm)
     }
 
     /// Normalises `text` and scores it (for tools; the judge reuses its own normalised buffer).
@@ -44,9 +48,8 @@ public struct TextModel: Sendable {
     }
 
     @inline(__always)
-    static func probability(bias: Float, sum: Float, count: Int) -> Double {
-        let scale: Float = count == 0 ? 0 : 1 / Float(count).squareRoot()
-        let z = Double(bias + sum * scale)
+    static func probability(bias: Float, sum: Float, squaredNorm: Int) -> Double {
+        let z = Double(bias + sum * TextFeatures.scale(squaredNorm: squaredNorm))
         return 1 / (1 + exp(-z))
     }
 
@@ -67,11 +70,11 @@ public struct TextModel: Sendable {
             var wordEnd: [Int: Int] = [:]
             var pairs: [(Range<Int>, Float)] = []
             var sum: Float = 0
-            var count = 0
+            var all: [UInt32] = []
             TextFeatures.forEach(in: bytes, config: features) { bucket, kind, start, end in
                 let w = weights[bucket]
                 sum += w
-                count += 1
+                all.append(UInt32(truncatingIfNeeded: bucket))
                 switch kind {
                 case .charGram: byWord[start, default: 0] += w
                 case .word:
@@ -80,7 +83,8 @@ public struct TextModel: Sendable {
                 case .bigram: pairs.append((start..<end, w))
                 }
             }
-            let scale: Float = count == 0 ? 0 : 1 / Float(count).squareRoot()
+            let squaredNorm = TextFeatures.squaredNorm(of: all, config: features)
+            let scale = TextFeatures.scale(squaredNorm: squaredNorm)
             func slice(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
             var out: [Contribution] = []
             for (start, w) in byWord {
@@ -93,7 +97,7 @@ public struct TextModel: Sendable {
             for c in out { merged[c.text, default: 0] += c.weight }
             let sorted = merged.map { Contribution(text: $0.key, weight: $0.value) }
                 .sorted { abs($0.weight) != abs($1.weight) ? abs($0.weight) > abs($1.weight) : $0.text < $1.text }
-            return (Self.probability(bias: bias, sum: sum, count: count), sorted)
+            return (Self.probability(bias: bias, sum: sum, squaredNorm: squaredNorm), sorted)
         }
     }
 }

@@ -24,6 +24,8 @@ public struct Trainer: Sendable {
     /// One labelled text, already turned into feature buckets.
     public struct Example: Sendable {
         var buckets: [UInt32]
+        /// What each bucket's weight is multiplied by (`TextFeatures.scale`), as in scoring.
+        var scale: Float
         public var positive: Bool
     }
 
@@ -37,7 +39,8 @@ public struct Trainer: Sendable {
     public func example(_ text: String, positive: Bool, normalizer: inout Normalizer) -> Example {
         let normalized = normalizer.normalize(text)
         let buckets = normalized.bytes.withUnsafeBufferPointer { TextFeatures.buckets(of: $0, config: settings.features) }
-        return Example(buckets: buckets, positive: positive)
+        let scale = TextFeatures.scale(squaredNorm: TextFeatures.squaredNorm(of: buckets, config: settings.features))
+        return Example(buckets: buckets, scale: scale, positive: positive)
     }
 
     /// Trains on `examples` for `label`.
@@ -60,7 +63,7 @@ public struct Trainer: Sendable {
             for index in order {
                 let example = examples[index]
                 let buckets = example.buckets
-                let scale: Float = buckets.isEmpty ? 0 : 1 / Float(buckets.count).squareRoot()
+                let scale = example.scale
                 var sum: Float = 0
                 for b in buckets { sum += weights[Int(b)] }
                 let z = bias + sum * scale
