@@ -173,7 +173,7 @@ struct ConfigurationReader {
     let file: String
     var problems: [ConfigurationError.Problem] = []
     /// `ledger_password_file`, kept until `ledger` is read (the keys may come in either order).
-    private var passwordFile: (path: String, node: Node)?
+    var passwordFile: (path: String, node: Node)? = nil
 
     /// A password file without a PostgreSQL ledger is a mistake worth saying.
     mutating func checkLedger(_ configuration: DaemonConfiguration) {

@@ -28,7 +28,7 @@ struct SharedLedgerFaultTests {
         try #require(daemon.eventually { daemon.files(in: "done").contains("f1.json") }, "log:\n\(daemon.log)")
 
         let paused = try runCapturingOutput(cluster, ["pause", directory])
-        try #require(paused.status == 0, paused.output)
+        try #require(paused.status == 0, "\(paused.output)")
         for n in 2...6 { try daemon.dropRaw(name: "f\(n).json", bytes: post(n)) }
         let reported = daemon.eventually(timeout: 30) {
             (daemon.httpGet("/healthz")?.contains("503") ?? false) && (daemon.httpGet("/metrics")?.contains("warden_ledger_unavailable 1") ?? false)
@@ -42,7 +42,7 @@ struct SharedLedgerFaultTests {
         #expect((2...6).allSatisfy { kept.contains("f\($0).json") }, "every post is kept in inbox/ or processing/: \(kept)")
 
         let resumed = try runCapturingOutput(cluster, ["resume", directory])
-        try #require(resumed.status == 0, resumed.output)
+        try #require(resumed.status == 0, "\(resumed.output)")
         let caughtUp = daemon.eventually(timeout: 60) { (1...6).allSatisfy { daemon.files(in: "done").contains("f\($0).json") } }
         #expect(caughtUp, "the backlog is judged once the ledger is back; log:\n\(daemon.log)")
         #expect(daemon.eventually { daemon.httpGet("/metrics")?.contains("warden_ledger_unavailable 0") ?? false })

@@ -54,6 +54,7 @@ final class PostgresSessions: Sendable {
 
     /// Runs `body` on a connection of its own. On an error the connection is closed (a
     /// transaction may be left open on it), so it is never handed out half-used.
+    @discardableResult
     func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         let connection = try idle.withLock { $0.popLast() } ?? connect()
         do {
@@ -68,6 +69,7 @@ final class PostgresSessions: Sendable {
     }
 
     /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
+    @discardableResult
     func withTransaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         try withConnection { connection in
             try connection.run("BEGIN", logger: logger)

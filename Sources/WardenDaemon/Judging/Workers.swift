@@ -144,7 +144,7 @@ final class Workers: Sendable {
             count += delta
             return count
         }
-        metrics.ledgerUnavailable.set(now > 0 ? 1 : 0)
+        metrics.ledgerUnavailable.set(Double(now > 0 ? 1 : 0))
     }
 
     /// Reads an author back from the ledger if needed. A failed read (I/O error) is retried
