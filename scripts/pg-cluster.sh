@@ -26,11 +26,12 @@ as_owner() {
     if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# fsync off: a test cluster, thrown away at the end; the ledger's own durability is
+# The server must not inherit our stdout or stderr: a caller reading them to the end (a
+# test's pipe, $(…)) would wait for the server to exit. fsync off: a test cluster, thrown away at the end; the ledger's own durability is
 # PostgreSQL's business in production (docs/STORAGE.md).
 server_start() {
     as_owner "$pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-k $dir -c listen_addresses= -c fsync=off -c max_connections=200" start >/dev/null \
+        -o "-k $dir -c listen_addresses= -c fsync=off -c max_connections=200" start </dev/null >/dev/null 2>&1 \
         || { cat "$dir/server.log" >&2; exit 1; }
 }
 
