@@ -30,7 +30,9 @@ as_owner() {
 # test's pipe, $(…)) would wait for the server to exit. fsync off: a test cluster, thrown away at the end; the ledger's own durability is
 # PostgreSQL's business in production (docs/STORAGE.md).
 server_start() {
-    as_owner "$pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    # Descriptors above 2 are closed too (python3's closerange): a parent that leaked a pipe
+    # into us (Foundation's Process does) would otherwise wait on it for the server's life.
+    as_owner python3 -c 'import os, sys; os.closerange(3, 65536); os.execv(sys.argv[1], sys.argv[1:])' "$pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
         -o "-k $dir -c listen_addresses= -c fsync=off -c max_connections=200" start </dev/null >/dev/null 2>&1 \
         || { cat "$dir/server.log" >&2; exit 1; }
 }
