@@ -56,7 +56,13 @@ final class PostgresSessions: Sendable {
     /// transaction may be left open on it), so it is never handed out half-used.
     @discardableResult
     func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        let connection = try idle.withLock { $0.popLast() } ?? connect()
+        // An idle connection the server closed meanwhile (restart, failover) is dropped.
+        var reused: PostgresConnection?
+        while let candidate = idle.withLock({ $0.popLast() }) {
+            if !candidate.isClosed { reused = candidate; break }
+            try? candidate.close().wait()
+        }
+        let connection = try reused ?? connect()
         do {
             let result = try body(connection)
             if connection.isClosed { return result }
@@ -79,6 +85,10 @@ final class PostgresSessions: Sendable {
         }
     }
 
+    /// Longer than any lock wait behind another host's judgement (milliseconds), short enough
+    /// that an outage is noticed and reported.
+    static let statementTimeout = TimeAmount.seconds(15)
+
     deinit { close() }
 
     /// Closes every idle connection (at shutdown; the debug build asserts connections are closed).
@@ -98,7 +108,17 @@ extension PostgresConnection {
     @discardableResult
     func run(_ query: PostgresQuery, logger: Logger) throws -> PostgresQueryResult {
         do {
-            return try self.query(query, logger: logger).wait()
+            // Waited for at most `statementTimeout`: a query on a connection whose server went
+            // away was seen never to complete (the worker hung through a database outage,
+            // found by SharedLedgerFaultTests). The caller then closes the connection and retries.
+            let future = self.query(query, logger: logger)
+            let promise = future.eventLoop.makePromise(of: PostgresQueryResult.self)
+            let deadline = future.eventLoop.scheduleTask(in: PostgresSessions.statementTimeout) {
+                promise.fail(PostgresLedgerError(doing: String(query.sql.prefix(60)), reason: "no answer within \(PostgresSessions.statementTimeout.nanoseconds / 1_000_000_000) s"))
+            }
+            future.whenComplete { _ in deadline.cancel() }
+            future.cascade(to: promise)
+            return try promise.futureResult.wait()
         } catch {
             throw PostgresLedgerError(doing: String(query.sql.prefix(60)), error)
         }
