@@ -52,7 +52,7 @@ release: deps stamp
 # fresh root (package-test: the static release build, the longest step, comes last).
 test: deps
 	$(SWIFT) build --build-tests
-	WARDEN_BIN=$(CURDIR)/$(DEBUG_BIN) $(SWIFT) test --skip-build
+	WARDEN_BIN=$(CURDIR)/$(DEBUG_BIN) scripts/pg-cluster.sh run $(SWIFT) test --skip-build
 	$(DEBUG_BIN) check rules/
 	$(DEBUG_BIN) test rules/
 	$(MAKE) browser-test
@@ -210,3 +210,22 @@ browser-test: deps browser-deps
 # decisions; the daemon's posts/s with and without that load. Figures in docs/CONSOLE.md.
 bench-console: release
 	python3 scripts/bench-console.py --warden $(RELEASE_BIN)
+
+# ---------------------------------------------------------------------------------------
+# The shared PostgreSQL ledger (docs/STORAGE.md). `make test` runs the whole suite inside
+# `scripts/pg-cluster.sh run`, so the storage tests run against SQLite and PostgreSQL alike.
+# pg-start/pg-stop keep a cluster up between targeted runs:
+#   make pg-start && WARDEN_TEST_POSTGRES=$$(cat .build/pg/url) swift test --skip-build --filter Storage; make pg-stop
+PG_DIR ?= $(CURDIR)/.build/pg
+
+.PHONY: pg-start pg-stop test-pg
+pg-start:
+	@scripts/pg-cluster.sh start $(PG_DIR) > $(PG_DIR).url.tmp && mv $(PG_DIR).url.tmp $(PG_DIR)/url && cat $(PG_DIR)/url
+
+pg-stop:
+	scripts/pg-cluster.sh stop $(PG_DIR)
+
+# The storage suites and the several-instance end-to-end test only, against a private cluster.
+test-pg: deps
+	$(SWIFT) build --build-tests
+	WARDEN_BIN=$(CURDIR)/$(DEBUG_BIN) scripts/pg-cluster.sh run $(SWIFT) test --skip-build --filter 'Storage|SharedLedger'

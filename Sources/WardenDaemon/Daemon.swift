@@ -58,13 +58,23 @@ public final class Daemon: @unchecked Sendable {
     public func run() throws {
         let spool = try Spool(layout: layout)
         let log = try DecisionLog(path: layout.decisionsLog, maxBytes: configuration.decisionsLogMaxBytes, keep: configuration.decisionsLogKeep)
-        let ledger: Ledger
-        do {
-            // With syncfs, the committer's one flush per batch also makes the WAL durable
-            // before any action file is renamed in, so SQLite need not fsync on its own.
-            ledger = try Ledger(path: layout.ledger, durable: configuration.durable && !Durability.isAvailable)
-        } catch {
-            throw DaemonError.ledger(path: layout.ledger, underlying: "\(error)")
+        let ledger: any LedgerStore
+        switch configuration.ledger {
+        case .sqlite:
+            do {
+                // With syncfs, the committer's one flush per batch also makes the WAL durable
+                // before any action file is renamed in, so SQLite need not fsync on its own.
+                ledger = try Ledger(path: layout.ledger, durable: configuration.durable && !Durability.isAvailable)
+            } catch {
+                throw DaemonError.ledger(path: layout.ledger, underlying: "\(error)")
+            }
+        case .postgres(let settings):
+            // Unreachable at start is an error (systemd restarts the unit): posts wait in inbox/.
+            do {
+                ledger = try PostgresLedger(settings: settings, logger: logger)
+            } catch {
+                throw DaemonError.sharedLedger(location: settings.description, underlying: "\(error)")
+            }
         }
         try spool.removeTemporaryFiles()
         try rulebook.startGuarding(ledger: ledger)
@@ -80,12 +90,15 @@ public final class Daemon: @unchecked Sendable {
         let archive = AuthorArchive(ledger: ledger, committedThrough: committer.ledgerCommitted)
         let capacity = BookCapacity(maxAuthors: configuration.maxAuthorsInMemory,
                                     maxEntries: configuration.maxHistoryEntriesInMemory, shards: queue.shardCount)
-        queue.withAllBooks { book in
-            book.archive = archive
-            book.capacity = capacity
+        // A shared ledger keeps no author in memory between posts (`Workers.judgeShared`).
+        if ledger.sharedAuthors == nil {
+            queue.withAllBooks { book in
+                book.archive = archive
+                book.capacity = capacity
+            }
         }
         let workers = Workers(rulebook: rulebook, queue: queue, outcomes: outcomes, spool: spool,
-                              configuration: configuration, metrics: metrics, logger: logger)
+                              configuration: configuration, metrics: metrics, logger: logger, shared: ledger.sharedAuthors)
 
         let threads = DispatchGroup()
         startThread(named: "warden-commit", group: threads) { committer.run() }
@@ -103,7 +116,7 @@ public final class Daemon: @unchecked Sendable {
         intake.rescan()
         inFlight.waitForRecovery()
         let server = try configuration.metricsAddress.map { address in
-            try MetricsServer.start(address: address, metrics: metrics, logger: logger, healthy: { committer.isHealthy })
+            try MetricsServer.start(address: address, metrics: metrics, logger: logger, healthy: { committer.isHealthy && !workers.isWaitingForLedger })
         }
         defer { server?.cancel() }
         metrics.rulesLoaded(rulebook.current.loaded)
@@ -111,6 +124,7 @@ public final class Daemon: @unchecked Sendable {
         logger.notice("warden is running", metadata: [
             "rules": "\(configuration.rulesDirectory)", "ruleset": "\(rulebook.current.ruleSet.digest)", "state": "\(layout.root)",
             "workers": "\(configuration.effectiveWorkers)", "max_authors_in_memory": "\(configuration.maxAuthorsInMemory)",
+            "ledger": "\(ledger.location)",
         ])
         notifier.ready(status: "Ready; rules \(rulebook.shortDigest)")
 
@@ -190,7 +204,8 @@ public final class Daemon: @unchecked Sendable {
             if now - lastStatus >= 5_000_000_000 {
                 lastStatus = now
                 let totals = committer.totals.current
-                notifier.status("Judged \(totals.judged) posts (\(totals.acted) acted on, \(totals.failed) failed); rules \(rulebook.shortDigest); inbox \(intake.backlog)")
+                let waiting = workers.isWaitingForLedger ? "; waiting for the shared ledger (unreachable), posts kept in processing/ and inbox/" : ""
+                notifier.status("Judged \(totals.judged) posts (\(totals.acted) acted on, \(totals.failed) failed); rules \(rulebook.shortDigest); inbox \(intake.backlog)\(waiting)")
                 metrics.inboxDepth.set(Double(intake.backlog))
                 metrics.inFlight.set(Double(inFlight.current))
                 metrics.inboxFiles.set(Double(spool.fileCount(.inbox)))
@@ -230,6 +245,7 @@ public final class Daemon: @unchecked Sendable {
 public enum DaemonError: Error, CustomStringConvertible {
     case rulesInvalid(directory: String, diagnostics: [String])
     case ledger(path: String, underlying: String)
+    case sharedLedger(location: String, underlying: String)
     case metrics(address: String, underlying: String)
 
     public var description: String {
@@ -239,6 +255,8 @@ public enum DaemonError: Error, CustomStringConvertible {
                 + diagnostics.joined(separator: "\n")
         case .ledger(let path, let underlying):
             return "cannot open the strike ledger \(path): \(underlying); check that the state directory is writable by the warden user"
+        case .sharedLedger(let location, let underlying):
+            return "cannot use the shared ledger \(location): \(underlying); check that the server is up, the user may connect (password from ledger_password_file or WARDEN_LEDGER_PASSWORD), and docs/STORAGE.md"
         case .metrics(let address, let underlying):
             return "cannot serve metrics on \(address): \(underlying); free the port or change `metrics` in warden.yaml (or --metrics)"
         }

@@ -52,6 +52,9 @@ public struct DaemonConfiguration: Sendable {
     public var guidelinesFooter = "If you think we got it wrong, tell {{org.name}} by {{org.contact}}."
     /// `shadow_guard: { recent_for: 24h, window: 1000, max_share: 0.05 }`.
     public var shadowGuard = ShadowGuardLimits()
+    /// Where strikes, history and the shadow guard are kept: SQLite under `state/` (one
+    /// host), or a PostgreSQL database shared by several hosts (`ledger: postgres://…`).
+    public var ledger = LedgerLocation.sqlite
 
     public init() {}
 
@@ -71,6 +74,7 @@ public struct DaemonConfiguration: Sendable {
         "memory.max_authors", "memory.max_history_entries",
         "shadow_guard.recent_for", "shadow_guard.window", "shadow_guard.max_share",
         "max_batch", "max_in_flight", "rescan_interval", "log_level", "durable",
+        "ledger", "ledger_password_file",
     ]
 
     /// Reads a configuration file; every problem is reported at once, each as
@@ -96,6 +100,7 @@ public struct DaemonConfiguration: Sendable {
             throw ConfigurationError(file: path, message: "YAML error: \(error)")
         }
         if let root { reader.apply(root, to: &configuration) }
+        reader.checkLedger(configuration)
         guard reader.problems.isEmpty else { throw ConfigurationError(file: path, problems: reader.problems) }
         return configuration
     }
@@ -134,6 +139,8 @@ public struct DaemonConfiguration: Sendable {
             case "rescan_interval": return Self.formatDuration(rescanInterval)
             case "log_level": return logLevel.rawValue
             case "durable": return "\(durable)"
+            case "ledger": return ledger.description
+            case "ledger_password_file": return ledger.postgres?.passwordFile ?? "(none)"
             default: return "?"
             }
         }
@@ -165,6 +172,15 @@ public struct DaemonConfiguration: Sendable {
 struct ConfigurationReader {
     let file: String
     var problems: [ConfigurationError.Problem] = []
+    /// `ledger_password_file`, kept until `ledger` is read (the keys may come in either order).
+    var passwordFile: (path: String, node: Node)? = nil
+
+    /// A password file without a PostgreSQL ledger is a mistake worth saying.
+    mutating func checkLedger(_ configuration: DaemonConfiguration) {
+        if let passwordFile, configuration.ledger.postgres == nil {
+            error(passwordFile.node, "ledger_password_file is set but the ledger is SQLite; set ledger: postgres://USER@HOST/DATABASE, or remove it")
+        }
+    }
 
     static func problem(_ error: YamlError) -> ConfigurationError.Problem {
         switch error {
@@ -269,6 +285,27 @@ struct ConfigurationReader {
             }
         case "durable":
             if let scalar = value.scalar, let v = Bool.construct(from: scalar) { c.durable = v } else { error(value, "\(key) must be true or false") }
+        case "ledger":
+            if let v = string(value, key) {
+                if v == "sqlite" {
+                    c.ledger = .sqlite
+                } else {
+                    switch PostgresSettings.parse(v) {
+                    case .success(var settings):
+                        settings.passwordFile = c.ledger.postgres?.passwordFile ?? passwordFile?.path
+                        c.ledger = .postgres(settings)
+                    case .failure(let problem): error(value, "ledger: \(problem.message)")
+                    }
+                }
+            }
+        case "ledger_password_file":
+            if let v = string(value, key) {
+                passwordFile = (v, value)
+                if case .postgres(var settings) = c.ledger {
+                    settings.passwordFile = v
+                    c.ledger = .postgres(settings)
+                }
+            }
         default: break
         }
         if problems.count == before { c.origins[key] = origin(value) }
@@ -303,6 +340,21 @@ struct ConfigurationReader {
         }
         return value
     }
+}
+
+/// Where the daemon keeps its ledger (`ledger:` in warden.yaml).
+public enum LedgerLocation: Sendable, Equatable, CustomStringConvertible {
+    /// `state/ledger.sqlite` under the state root: one host.
+    case sqlite
+    /// A database shared by several hosts.
+    case postgres(PostgresSettings)
+
+    public var postgres: PostgresSettings? {
+        if case .postgres(let settings) = self { return settings }
+        return nil
+    }
+
+    public var description: String { postgres.map(\.description) ?? "sqlite" }
 }
 
 /// A configuration file that cannot be used: every problem with its line and column.

@@ -44,7 +44,7 @@ final class Committer: @unchecked Sendable {
     }
 
     private let spool: Spool
-    private let ledger: Ledger
+    private let ledger: any LedgerStore
     private let log: DecisionLog
     private let outcomes: OutcomeQueue
     private let metrics: DaemonMetrics
@@ -89,7 +89,7 @@ final class Committer: @unchecked Sendable {
     /// Totals for STATUS= lines and tests.
     let totals = Locked<(judged: Int, acted: Int, failed: Int)>((0, 0, 0))
 
-    init(spool: Spool, ledger: Ledger, log: DecisionLog, outcomes: OutcomeQueue, metrics: DaemonMetrics,
+    init(spool: Spool, ledger: any LedgerStore, log: DecisionLog, outcomes: OutcomeQueue, metrics: DaemonMetrics,
          logger: Logger, configuration: DaemonConfiguration, rulebook: Rulebook, queue: AuthorOrderedQueue<WorkerJob>,
          inFlight: InFlight) throws {
         self.spool = spool
@@ -252,7 +252,7 @@ final class Committer: @unchecked Sendable {
                 released += 1
             case .judged(let judged):
                 batch.judged.append(judged)
-                if judged.decision.appealOf == nil { batch.operations.append(.judged(judged.change)) }
+                if judged.decision.appealOf == nil && !judged.changeWritten { batch.operations.append(.judged(judged.change)) }
                 batch.logLines.append(judged.decision.logLineJSON())
                 let postID = judged.decision.postID
                 let actionName = postID + ".json"
@@ -585,9 +585,13 @@ final class Committer: @unchecked Sendable {
             for pardon in pardons {
                 logger.notice("pardon applied", metadata: ["author": "\(pardon.author)", "guideline": "\(pardon.guideline ?? "all")"])
             }
+            // A shared ledger's pardons are already in force: every post reads its author
+            // afresh under the author's lock. Applying them again in order with the batch
+            // would also forgive strikes of posts judged after the pardon.
+            guard ledger.sharedAuthors == nil else { return }
             for pardon in pardons { queue.push(.pardon(pardon), shard: queue.shard(of: pardon.author)) }
         } catch {
-            logger.error("cannot read pardons from the ledger", metadata: ["error": "\(error)", "ledger": "\(ledger.path)"])
+            logger.error("cannot read pardons from the ledger", metadata: ["error": "\(error)", "ledger": "\(ledger.location)"])
         }
     }
 

@@ -30,6 +30,9 @@ struct JudgedPost: Sendable {
     /// the same batch as the original), and whether the worker already wrote it there.
     var temporaryName: String? = nil
     var temporaryWritten = false
+    /// The worker already wrote `change` to a shared ledger, under the author's lock
+    /// (`SharedAuthors`): the committer's ledger step leaves it out.
+    var changeWritten = false
 }
 
 /// A FIFO from many producers to the one committer, handed over in batches.

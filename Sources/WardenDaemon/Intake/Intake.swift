@@ -43,7 +43,7 @@ final class Intake {
 
     /// Reads the posts left in processing/ by an earlier run and undoes their ledger rows
     /// (see `Ledger.undo`), before the workers start: they are judged again from scratch.
-    func readLeftovers(ledger: Ledger) throws {
+    func readLeftovers(ledger: any LedgerStore) throws {
         let leftovers = try spool.pending(in: spool.layout.processing)
         recovered = leftovers.map { name in (name, readAndParse(name)) }
         let recoveredAt = Date()

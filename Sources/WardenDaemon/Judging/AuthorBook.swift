@@ -87,7 +87,7 @@ struct BookCapacity: Sendable, Equatable {
 /// ledger is known to be written: an author may only be dropped once every change of theirs
 /// is in the ledger, or reading them back would miss it.
 struct AuthorArchive: Sendable {
-    var ledger: Ledger
+    var ledger: any LedgerStore
     /// The outcome-queue sequence up to which the committer has committed the ledger.
     var committedThrough: Locked<UInt64>
 }
@@ -132,6 +132,25 @@ final class AuthorBook {
         } else {
             record = AuthorRecord()
         }
+        install(record, author: author, at: at, historyWindow: historyWindow)
+        return readBack
+    }
+
+    /// A shared ledger (`SharedAuthors`): the author's past just read under their lock
+    /// replaces whatever memory held, which another host may have made stale.
+    func adopt(_ fetched: AuthorRecord?, author: String, at: Date, historyWindow: TimeInterval) {
+        drop(author: author)
+        install(fetched ?? AuthorRecord(), author: author, at: at, historyWindow: historyWindow)
+    }
+
+    /// Forgets an author (a shared ledger keeps no author in memory between posts).
+    func drop(author: String) {
+        if let record = authors.removeValue(forKey: author) { entries -= record.entryCount }
+    }
+
+    private func install(_ fetched: AuthorRecord, author: String, at: Date, historyWindow: TimeInterval) {
+        var record = fetched
+        let oldest = at.addingTimeInterval(-historyWindow)
         let before = authors[author]?.entryCount ?? 0
         if let keep = record.posts.firstIndex(where: { $0.at >= oldest }) {
             if keep > 0 { record.posts.removeFirst(keep) }
@@ -144,7 +163,6 @@ final class AuthorBook {
         entries += record.entryCount - before
         authors[author] = record
         evict(keeping: author)
-        return readBack
     }
 
     /// Whether `post` is an edit of a post still remembered (its id was seen before).

@@ -14,9 +14,12 @@ final class Workers: Sendable {
     private let configuration: DaemonConfiguration
     private let metrics: DaemonMetrics
     private let logger: Logger
+    /// Set when other hosts judge the same authors (PostgreSQL ledger).
+    private let shared: (any SharedAuthors)?
 
     init(rulebook: Rulebook, queue: AuthorOrderedQueue<WorkerJob>, outcomes: OutcomeQueue, spool: Spool,
-         configuration: DaemonConfiguration, metrics: DaemonMetrics, logger: Logger) {
+         configuration: DaemonConfiguration, metrics: DaemonMetrics, logger: Logger, shared: (any SharedAuthors)? = nil) {
+        self.shared = shared
         self.rulebook = rulebook
         self.queue = queue
         self.outcomes = outcomes
@@ -52,25 +55,14 @@ final class Workers: Sendable {
                     queue.release(shard: shard)
                     continue
                 }
-                lookUp(item.post.authorID, at: item.eventTime, historyWindow: historyWindow, in: book)
-                let isEdit = book.isKnown(item.post)
-                let started = POSIX.monotonicNanoseconds()
-                var decision = judge.judge(item.post, history: book.history(for: item.post), now: item.eventTime)
-                metrics.judgeLatency.recordNanoseconds(Int64(POSIX.monotonicNanoseconds() - started))
-                if rulebook.admit(decision) {
-                    // A rule that acted on this post was just demoted (the shadow guard):
-                    // judge it again with the rules now in force, before any action file.
-                    let inForce = rulebook.current
-                    let again = Judge(ruleSet: inForce.ruleSet, organisation: configuration.organisation)
-                    decision = again.judge(item.post, history: book.history(for: item.post), now: item.eventTime)
+                var judged: JudgedPost
+                if let shared {
+                    judged = judgeShared(item, judge: judge, inForce: inForce, historyWindow: historyWindow, book: book, shared: shared)
+                } else {
+                    lookUp(item.post.authorID, at: item.eventTime, historyWindow: historyWindow, in: book)
+                    judged = decide(item, judge: judge, inForce: inForce, historyWindow: historyWindow, book: book)
                 }
-                decision.decidedAt = Date()
-                // For decisions.jsonl only (masked there where it holds personal data): the
-                // review console shows and searches past posts from the log.
-                decision.postText = item.post.text
-                let change = book.record(&decision, post: item.post, at: item.eventTime, policy: inForce.ruleSet.escalation,
-                                         historyWindow: historyWindow)
-                var judged = JudgedPost(fileID: item.fileID, decision: decision, change: change, isEdit: isEdit, claimedAt: item.claimedAt)
+                let decision = judged.decision
                 if decision.needsActionFile {
                     // Written here, on the worker, not flushed: creating files costs the
                     // kernel more than judging (ext4 inode allocation), and the workers run
@@ -88,6 +80,71 @@ final class Workers: Sendable {
             }
             queue.release(shard: shard)
         }
+    }
+
+    /// Judges one post whose author's past is ready in `book`, and records it there.
+    private func decide(_ item: PostJob, judge: Judge, inForce: RulesInForce, historyWindow: TimeInterval, book: AuthorBook) -> JudgedPost {
+        let isEdit = book.isKnown(item.post)
+        let started = POSIX.monotonicNanoseconds()
+        var decision = judge.judge(item.post, history: book.history(for: item.post), now: item.eventTime)
+        metrics.judgeLatency.recordNanoseconds(Int64(POSIX.monotonicNanoseconds() - started))
+        if rulebook.admit(decision) {
+            // A rule that acted on this post was just demoted (the shadow guard):
+            // judge it again with the rules now in force, before any action file.
+            let again = Judge(ruleSet: rulebook.current.ruleSet, organisation: configuration.organisation)
+            decision = again.judge(item.post, history: book.history(for: item.post), now: item.eventTime)
+        }
+        decision.decidedAt = Date()
+        // For decisions.jsonl only (masked there where it holds personal data): the
+        // review console shows and searches past posts from the log.
+        decision.postText = item.post.text
+        let change = book.record(&decision, post: item.post, at: item.eventTime, policy: inForce.ruleSet.escalation,
+                                 historyWindow: historyWindow)
+        return JudgedPost(fileID: item.fileID, decision: decision, change: change, isEdit: isEdit, claimedAt: item.claimedAt)
+    }
+
+    /// A shared ledger: read the author, judge and write the post's change in one
+    /// transaction under the author's lock, so that no other host judges the author in
+    /// between (docs/STORAGE.md). Retried whole with back-off while the database is
+    /// unreachable: the post waits in processing/, and a retry reads the author afresh.
+    private func judgeShared(_ item: PostJob, judge: Judge, inForce: RulesInForce, historyWindow: TimeInterval, book: AuthorBook,
+                             shared: any SharedAuthors) -> JudgedPost {
+        let author = item.post.authorID
+        var retry = Retry(logger: logger, message: "cannot judge an author under the shared ledger's lock; the post waits in processing/ and is retried",
+                          metadata: ["author": "\(author)"])
+        var waiting = false
+        retry.onRetry = { [self] in
+            guard !waiting else { return }
+            waiting = true
+            changeLedgerWaits(by: 1)
+        }
+        defer { if waiting { changeLedgerWaits(by: -1) } }
+        var judged = retry.untilSuccess {
+            try shared.withAuthor(author) { session -> JudgedPost in
+                let fetched = try session.author(author, postsSince: item.eventTime.addingTimeInterval(-historyWindow),
+                                                 maxPosts: historyWindow > 0 ? AuthorRecord.maxPostTraces : 0)
+                book.adopt(fetched, author: author, at: item.eventTime, historyWindow: historyWindow)
+                let judged = decide(item, judge: judge, inForce: inForce, historyWindow: historyWindow, book: book)
+                try session.record(judged.change)
+                return judged
+            }
+        }
+        metrics.authorReads.increment()
+        book.drop(author: author)
+        judged.changeWritten = true
+        return judged
+    }
+
+    /// Workers retrying against an unreachable shared ledger, for /healthz, the metric and STATUS=.
+    private let ledgerWaits = Locked<Int>(0)
+    var isWaitingForLedger: Bool { ledgerWaits.current > 0 }
+
+    private func changeLedgerWaits(by delta: Int) {
+        let now = ledgerWaits.withLock { count in
+            count += delta
+            return count
+        }
+        metrics.ledgerUnavailable.set(Double(now > 0 ? 1 : 0))
     }
 
     /// Reads an author back from the ledger if needed. A failed read (I/O error) is retried

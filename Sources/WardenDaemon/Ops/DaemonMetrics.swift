@@ -18,6 +18,8 @@ public final class DaemonMetrics: Sendable {
     /// Authors read back from the ledger because they were not in memory (see AuthorBook):
     /// a high rate says `memory.max_authors` is small for the page's traffic.
     let authorReads: Counter
+    /// 1 while a worker waits for the shared ledger (PostgreSQL unreachable), else 0.
+    let ledgerUnavailable: Gauge
     /// When the rules in force were last loaded or reloaded successfully (Unix seconds).
     let rulesLoadedTimestamp: Gauge
     /// 1 if the last reload was applied (or found nothing changed), 0 if it was refused.
@@ -49,6 +51,7 @@ public final class DaemonMetrics: Sendable {
         strikes = registry.makeCounter(descriptor: Self.name("strikes", "total", "Strikes recorded against authors"))
         shadowDemotions = registry.makeCounter(descriptor: Self.name("rule_demotions", "total", "Rules demoted to shadow mode automatically"))
         authorReads = registry.makeCounter(descriptor: Self.name("author_reads", "total", "Authors read back from the ledger because they were not in memory"))
+        ledgerUnavailable = registry.makeGauge(descriptor: Self.name("ledger_unavailable", "", "1 while judging waits for the shared ledger (PostgreSQL unreachable)"))
         var counters: [Action: Counter] = [:]
         for action in [Action.allow, .flag, .route, .hold, .hide, .delete, .holdAuthor, .blockAuthor] {
             counters[action] = registry.makeCounter(descriptor: Self.name("posts", "total", "Posts judged, by the action decided"),

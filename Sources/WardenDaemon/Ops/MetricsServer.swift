@@ -72,7 +72,7 @@ public enum MetricsServer {
         router.get("healthz") { _, _ -> Response in
             let ok = healthy()
             return Response(status: ok ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"],
-                            body: .init(byteBuffer: ByteBuffer(string: ok ? "ok\n" : "stalled: batches are not being committed\n")))
+                            body: .init(byteBuffer: ByteBuffer(string: ok ? "ok\n" : "stalled: batches are not being committed, or the shared ledger is unreachable (see the log)\n")))
         }
         var serverLogger = logger
         serverLogger.logLevel = max(logger.logLevel, .notice)

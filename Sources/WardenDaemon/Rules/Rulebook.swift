@@ -71,7 +71,7 @@ final class Rulebook: Sendable {
 
     /// Starts watching for runaway rules, with the guard's state kept in the ledger; rules
     /// demoted by an earlier run stay demoted. A ledger that cannot be read stops start-up.
-    func startGuarding(ledger: Ledger) throws {
+    func startGuarding(ledger: any LedgerStore) throws {
         let guardian = try ShadowGuard(ledger: ledger, limits: configuration.shadowGuard)
         let demoted = try guardian.rulesLoaded(state.current.loaded)
         shadowGuard.withLock { $0 = guardian }

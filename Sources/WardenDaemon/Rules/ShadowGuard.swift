@@ -39,7 +39,7 @@ public final class ShadowGuard: @unchecked Sendable {  // only ever used under t
     let recentFor: TimeInterval
     let window: Int
     let maxShare: Double
-    private let ledger: Ledger
+    private let ledger: any LedgerStore
     private var seen: [String: Seen] = [:]
     private var confirmed: [String: Date] = [:]
     private(set) var demoted: Set<String> = []
@@ -48,7 +48,7 @@ public final class ShadowGuard: @unchecked Sendable {  // only ever used under t
     private var ringIndex = 0
     private var counts: [String: Int] = [:]
 
-    init(ledger: Ledger, limits: ShadowGuardLimits = ShadowGuardLimits()) throws {
+    init(ledger: any LedgerStore, limits: ShadowGuardLimits = ShadowGuardLimits()) throws {
         self.ledger = ledger
         self.recentFor = limits.recentFor
         self.window = max(1, limits.window)

@@ -1,0 +1,118 @@
+import Foundation
+import Logging
+import Testing
+@testable import WardenCore
+@testable import WardenDaemon
+
+/// What only a ledger shared by several daemons must do: agree on each author's order,
+/// migrate once, refuse a newer schema. Runs when `WARDEN_TEST_POSTGRES` is set (`make test`).
+@Suite(.enabled(if: StorageBackend.serverURL != nil, "needs WARDEN_TEST_POSTGRES (make test starts a private cluster)"))
+struct SharedLedgerTests {
+    private let logger = Logger(label: "test")
+
+    /// Three instances on their own connections judge one author at once, each post reading
+    /// the strikes so far and adding one, as a worker's read-decide-write does. Under the
+    /// author's lock every post sees a different count, 0 to n-1, and none is lost; without
+    /// it two posts read the same count (and a threshold is crossed twice, or never).
+    @Test func instancesJudgingOneAuthorAtOnceSeeEachOthersStrikes() throws {
+        let settings = try FreshStore.freshDatabase()
+        let instances = try (0..<3).map { _ in try PostgresLedger(settings: settings, logger: logger) }
+        // Two threads per instance, as two workers each.
+        let threads = instances.count * 2, perThread = 8
+        let seen = Locked<[Int]>([])
+        let failures = Locked<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: threads) { worker in
+            let ledger = instances[worker % instances.count]
+            for index in 0..<perThread {
+                do {
+                    let count = try ledger.withAuthor("hot") { session -> Int in
+                        let record = try session.author("hot", postsSince: .distantPast, maxPosts: 512)
+                        let count = record?.standing.strikes.count ?? 0
+                        try session.record(LedgerChange(postID: "w\(worker)-\(index)", author: "hot", at: Date(timeIntervalSince1970: 1000),
+                                                        textDigest: 1, strikeGuidelines: ["profanity"]))
+                        return count
+                    }
+                    seen.withLock { $0.append(count) }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+        }
+        #expect(failures.current.isEmpty, "\(failures.current)")
+        let total = threads * perThread
+        #expect(seen.current.sorted() == Array(0..<total))
+        #expect(try instances[0].standing(of: "hot").strikes.count == total)
+    }
+
+    /// A body that throws rolls its writes back: nothing half-judged is left for other hosts.
+    @Test func aFailedJudgementLeavesNothing() throws {
+        let ledger = try PostgresLedger(settings: try FreshStore.freshDatabase(), logger: logger)
+        struct Interrupted: Error {}
+        #expect(throws: Interrupted.self) {
+            try ledger.withAuthor("u1") { session in
+                try session.record(LedgerChange(postID: "p1", author: "u1", at: Date(), textDigest: 1, strikeGuidelines: ["profanity"]))
+                throw Interrupted()
+            }
+        }
+        #expect(try ledger.author("u1", postsSince: .distantPast, maxPosts: 512) == nil)
+        // The connection that failed was dropped; the next one works.
+        try ledger.withAuthor("u1") { try $0.record(LedgerChange(postID: "p2", author: "u1", at: Date(), textDigest: 1, strikeGuidelines: [])) }
+        #expect(try ledger.author("u1", postsSince: .distantPast, maxPosts: 512)?.posts.map(\.postID) == ["p2"])
+    }
+
+    /// Several instances starting at once migrate once; the schema version is recorded.
+    @Test func instancesStartingTogetherMigrateOnce() throws {
+        let settings = try FreshStore.freshDatabase()
+        let errors = Locked<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 3) { _ in
+            do { _ = try PostgresLedger(settings: settings, logger: logger) } catch { errors.withLock { $0.append("\(error)") } }
+        }
+        #expect(errors.current.isEmpty, "\(errors.current)")
+        let sessions = try PostgresSessions(settings: settings, logger: logger)
+        defer { sessions.close() }
+        let versions = try sessions.withConnection { connection in
+            try connection.run("SELECT version FROM warden_schema ORDER BY version", logger: logger).map { Int(try $0.decode(Int32.self)) }
+        }
+        #expect(versions == Array(1...PostgresSchema.current))
+    }
+
+    /// A database a newer warden migrated is refused, with what to do.
+    @Test func aNewerSchemaIsRefused() throws {
+        let settings = try FreshStore.freshDatabase()
+        _ = try PostgresLedger(settings: settings, logger: logger)
+        let sessions = try PostgresSessions(settings: settings, logger: logger)
+        defer { sessions.close() }
+        let newer = Int32(PostgresSchema.current + 1)
+        try sessions.withConnection { try $0.run("INSERT INTO warden_schema(version, applied_by) VALUES (\(newer), 'future')", logger: logger) }
+        do {
+            _ = try PostgresLedger(settings: settings, logger: logger)
+            Issue.record("opened a database with a newer schema")
+        } catch {
+            #expect("\(error)".contains("schema is version \(newer), newer than this warden knows (\(PostgresSchema.current))"), "\(error)")
+        }
+    }
+
+    /// Migrations beyond the first apply in order on an existing database, once.
+    @Test func aLaterMigrationAppliesOnTopOfTheFirst() throws {
+        let settings = try FreshStore.freshDatabase()
+        let sessions = try PostgresSessions(settings: settings, logger: logger)
+        defer { sessions.close() }
+        #expect(try PostgresSchema.migrate(sessions) == 0)
+        let next = PostgresSchema.migrations + [["CREATE TABLE later_table (x INTEGER)"]]
+        #expect(try PostgresSchema.migrate(sessions, known: next.count, migrations: next) == PostgresSchema.current)
+        #expect(try PostgresSchema.migrate(sessions, known: next.count, migrations: next) == next.count, "nothing left to apply")
+    }
+
+    /// An unreachable server is an error naming where, never the password.
+    @Test func anUnreachableServerIsAClearError() throws {
+        var settings = try PostgresSettings.parse("postgres://warden@/nowhere?host=/nonexistent-warden-socket").get()
+        settings.password = Secret("hunter2")
+        do {
+            _ = try PostgresLedger(settings: settings, logger: logger)
+            Issue.record("connected to nothing")
+        } catch {
+            #expect("\(error)".contains("cannot connect to postgres://warden@/nowhere?host=/nonexistent-warden-socket"), "\(error)")
+            #expect(!"\(error)".contains("hunter2"))
+        }
+    }
+}
