@@ -271,6 +271,23 @@ class Suite:
         for item in ("h3", "h4", "h5"):
             self.spool.wait_action(item, lambda a: a["action"] == "allow")
 
+    def test_bulk_remove_two(self):
+        self.wait_queue(self.a, ["h8", "h9"])
+        for item in ("h8", "h9"):
+            self.a.find_element(By.CSS_SELECTOR, f"tr[data-id='{item}'] input[type=checkbox]").click()
+        bulk = self.a.find_element(By.CSS_SELECTOR, "fieldset.bulk")
+        bulk.find_element(By.CSS_SELECTOR, "option[value=delete]").click()
+        bulk.find_element(By.NAME, "reason_text").send_keys("same advert twice")
+        bulk.find_element(By.CSS_SELECTOR, "button[name=verdict][value=removed]").click()
+        self.wait_text(self.a, "Removed 2 of 2 items.")
+        for item in ("h8", "h9"):
+            action = self.spool.wait_action(item, lambda a: a.get("review", {}).get("outcome") == "removed")
+            assert action["action"] == "delete", action
+            assert "same advert twice" in action["review"]["reason"], action
+        self.a.get(self.spool.base + "/")
+        left = {e.get_attribute("data-id") for e in self.a.find_elements(By.CSS_SELECTOR, "tr.item")}
+        assert not {"h8", "h9"} & left, left
+
     def test_two_sessions_race(self):
         self.open_item(self.a, "h6")
         self.open_item(self.b, "h6")
@@ -436,7 +453,7 @@ def main():
     spool.add_user("admin", "admin")
     spool.add_user("bob", "moderator")
     spool.start()
-    for i in range(1, 8):
+    for i in range(1, 10):
         spool.post(f"h{i}", f"{HELD} number {i}", author=f"u-{i}", name=f"Poster {i}")
         time.sleep(0.05)
     spool.post("d1", DELETED, author="u-appeal", name="Sam")
@@ -452,7 +469,7 @@ def main():
     suite = Suite(spool, args.out, args.docs)
     try:
         for name in ("login", "wrong_password", "held_posts_from_daemon", "release_one", "remove_with_edited_message",
-                     "bulk_release_three", "two_sessions_race", "xss_inert", "logged_out_refused", "appeal_overturned",
+                     "bulk_release_three", "bulk_remove_two", "two_sessions_race", "xss_inert", "logged_out_refused", "appeal_overturned",
                      "keyboard_flow", "search_and_audit", "escalate_and_pardon_on_author_card",
                      "cli_audit_and_eval_reviews", "logout"):
             suite.run(name, getattr(suite, "test_" + name))

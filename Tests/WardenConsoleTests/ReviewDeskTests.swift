@@ -213,6 +213,29 @@ final class DeskFixture: Sendable {
         #expect(stats["profanity.mild"]?.reversals == 1)
     }
 
+    @Test func anUpheldAppealKeepsTheRemovalAndTellsThePoster() throws {
+        let f = try DeskFixture()
+        try f.append([
+            DeskFixture.line("p1", action: "delete"),
+            DeskFixture.line("appeal-p1", action: "allow", guidelines: [], rules: [], text: "it was a joke", appealOf: "p1"),
+        ])
+        let outcome = try f.desk.submit(ReviewSubmission(itemID: "appeal-p1", version: 1, moderator: "alice", verdict: .upheld, reason: "Breaks the guideline"))
+        guard case .written(let file) = outcome else { Issue.record("expected a write"); return }
+        #expect(file.postID == "p1")
+        #expect(file.action == "delete")
+        #expect(file.outcome == "appeal_upheld")
+        #expect(file.appealID == "appeal-p1")
+        #expect(!(file.message ?? "").isEmpty)
+        #expect(f.takenBack.isEmpty, "an upheld appeal keeps the strike")
+        #expect(try f.desk.ruleStats()["profanity.mild"]?.reversals ?? 0 == 0)
+        // The appeal left the queue; a second moderator is told it is settled.
+        #expect(try f.desk.queue().isEmpty)
+        guard case .refused(let sentence) = try f.desk.submit(ReviewSubmission(itemID: "appeal-p1", version: 1, moderator: "bob", verdict: .overturned, reason: "x")) else {
+            Issue.record("a second verdict must be refused"); return
+        }
+        #expect(sentence.hasPrefix("alice already upheld the appeal on this"))
+    }
+
     @Test func aPastWrongRemovalIsRestoredOnce() throws {
         let f = try DeskFixture()
         try f.append([DeskFixture.line("p1", action: "delete")])
