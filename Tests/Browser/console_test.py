@@ -462,10 +462,10 @@ def main():
     spool.post("x2", f"{HELD} <img src=x onerror=\"window.pwned=1\">", author="x-2", name="<img src=x onerror=alert(1)>")
     spool.post("x3", f"{HELD} <a href=\"javascript:window.pwned=1\">click</a> [x](javascript:alert(1))", author="x-3")
     spool.post("x4", f"{HELD} \u202etxt.exe\u202c and \u2066isolated\u2069", author="x-4")
-    # A neutral sentence: the learned scores count repeated words, so 100 kB of a sentence
-    # about a late bus saturates a model and the post is hidden, not held (docs/ACCURACY.md,
-    # "Known problems"); this test is about rendering a huge post, not about that.
-    spool.post("x5", f"{HELD} " + ("please could you tell me when the library opens on sunday " * 1900), author="x-5")
+    # 100 kB of one ordinary sentence: the learned scores are scaled by the norm of the
+    # feature counts, so a post that repeats itself scores as one copy and is held like the
+    # others (before that fix this post saturated the personal-attack model and was hidden).
+    spool.post("x5", f"{HELD} " + ("the bus was late again and the driver was kind " * 2200), author="x-5")
     suite = Suite(spool, args.out, args.docs)
     try:
         for name in ("login", "wrong_password", "held_posts_from_daemon", "release_one", "remove_with_edited_message",
