@@ -90,7 +90,15 @@ for target in "${targets[@]}"; do
     status=1
   fi
   before=$(ls "$corpus" | wc -l)
-  minimise "$target" "$corpus" "$work/new" "$work"
+  # After a crash the merge replays the crashing input too, and libFuzzer's merge then kept
+  # almost nothing: the kept corpus was replaced by a near-empty one (session 19). Leave the
+  # corpus as it was until the crash is fixed; the new inputs wait in $crashes/unmerged/.
+  if [ $code -eq 0 ]; then
+    minimise "$target" "$corpus" "$work/new" "$work"
+  else
+    mkdir -p "$crashes/unmerged" && cp -n "$work/new"/* "$crashes/unmerged/" 2>/dev/null || true
+    echo "!! $target: corpus not merged after the failure" >&2
+  fi
   after=$(ls "$corpus" | wc -l)
   stats=$(grep -aE '^#[0-9]+[[:space:]]+DONE' "$work/log" | tail -n 1 || true)
   execs=$(grep -aE '^stat::number_of_executed_units' "$work/log" | awk '{print $2}' || true)

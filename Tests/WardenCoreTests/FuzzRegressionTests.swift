@@ -130,4 +130,20 @@ struct FuzzRegressionTests {
     func gateDoesNotMisreadVariableLengthEscapes(pattern: String, text: String, expected: [Range<Int>]) throws {
         #expect(try Self.judgedSpans(pattern: pattern, normalize: false, text: text) == expected)
     }
+
+    /// FuzzJudge, crash-41887218e6d461f8fe633c636c760714c4112eef (kept in the corpus as
+    /// `posix-name-unfinished`): inside a class the gate read `[:` as the start of a POSIX
+    /// name and skipped to the next `]`, so in `h[[:a]|.` the class swallowed `|.` and the
+    /// branch that matches any character; the pattern ran on no post. PCRE2 reads `[:` as a
+    /// name only when `:]` comes before any `]` or another `[:`.
+    @Test(arguments: [
+        (#"h[[:a]|."#, "28", [0..<1, 1..<2]),
+        (#"h[(?[:a]|."#, "28", [0..<1, 1..<2]),
+        (#"[[:alpha:]]ello|xyz"#, "hello xyz", [0..<5, 6..<9]),
+        (#"(?=[)])x|yz"#, "yz", [0..<2]),
+        (#"h[[:a]\]|."#, "2", [0..<1]),
+    ])
+    func gateReadsPOSIXClassNamesAsPCRE2Does(pattern: String, text: String, expected: [Range<Int>]) throws {
+        #expect(try Self.judgedSpans(pattern: pattern, normalize: false, text: text) == expected)
+    }
 }
