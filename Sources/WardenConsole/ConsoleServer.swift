@@ -20,6 +20,9 @@ public struct ConsoleConfiguration: Sendable {
     /// Reversal rate above which a rule is marked on the Rules page (and logged).
     public var reversalThreshold: Double = 0.3
     public var minimumReviewsToFlag = 5
+    /// The daemon's ledger (`ledger:` in warden.yaml): author cards, pardons, escalations,
+    /// take-backs and rule confirmations read and write where every daemon instance reads.
+    public var ledger = LedgerLocation.sqlite
 
     public init(stateRoot: String, rulesDirectory: String) {
         self.stateRoot = stateRoot
@@ -44,7 +47,7 @@ public final class ReviewConsole: Sendable {
     public let database: ReviewDatabase
     public let desk: ReviewDesk
     public let accounts: Accounts
-    let ledger: Ledger
+    let ledger: any ModeratorLedger
     let library: MustacheLibrary
     let logger: Logger
     private let ruleSet: Mutex<RuleSet>
@@ -68,13 +71,18 @@ public final class ReviewConsole: Sendable {
         }
         ruleSet = Mutex(rules)
         database = try ReviewDatabase.open(stateRoot: configuration.stateRoot)
-        let ledger = try Ledger(path: layout.ledger)
+        let ledger: any ModeratorLedger
+        do {
+            ledger = try ModeratorLedgers.open(configuration.ledger, stateRoot: configuration.stateRoot, readOnly: false, logger: logger)
+        } catch {
+            throw ConsoleError(error.description)
+        }
         self.ledger = ledger
         accounts = Accounts(database: database)
         desk = ReviewDesk(
             database: database, outbox: OutboxWriter(outbox: layout.outbox), templates: templates,
             guidelineTitles: Dictionary(rules.guidelines.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a }),
-            takeBack: { postID, author in try ledger.takeBack(postID: postID, author: author) })
+            takeBack: { postID, author in try ledger.takeBack(postID: postID, author: author, at: Date()) })
         library = try Templates.library()
     }
 
@@ -516,7 +524,7 @@ public final class ReviewConsole: Sendable {
         }
         let guideline = (form["guideline"] ?? "").isEmpty ? nil : form["guideline"]
         let before = try ledger.standing(of: author)
-        let removed = try ledger.pardon(author: author, guideline: guideline)
+        let removed = try ledger.pardon(author: author, guideline: guideline, at: Date(), moderator: session.user.name, reason: reason)
         try AuditLog.append(database, moderator: session.user.name, item: "author:" + author, action: "pardon", reason: reason,
                             before: ["strikes": before.strikes.count, "escalation": before.escalations.map(\.action.rawValue).max() ?? "none"],
                             after: ["strikes_removed": removed, "guideline": guideline ?? "all", "escalation": "none"])
@@ -533,7 +541,7 @@ public final class ReviewConsole: Sendable {
                             extra: ["text": "An escalation needs an author, hold_author or block_author, and a reason. Nothing was changed.", "back": "/"])
         }
         let before = try ledger.standing(of: author)
-        try ledger.escalate(author: author, to: action)
+        try ledger.escalate(author: author, to: action, at: Date())
         try AuditLog.append(database, moderator: session.user.name, item: "author:" + author, action: "escalate", reason: reason,
                             before: ["escalation": before.escalations.map(\.action.rawValue).max() ?? "none"], after: ["escalation": action.rawValue])
         let text = "Escalated \(author) to \(action.rawValue) by hand. The daemon applies it within a second; a pardon lifts it."
@@ -578,7 +586,7 @@ public final class ReviewConsole: Sendable {
         }
         let rules = ruleSet.withLock { $0 }
         let stats = try desk.ruleStats()
-        let demoted = try ShadowGuard.demotedRules(stateDirectory: SpoolLayout(root: configuration.stateRoot).state)
+        let demoted = try ledger.demotedRules()
         let overThreshold = noteReversalRates(stats)
         let rows: [[String: Any]] = rules.rules.map { rule in
             let stat = stats[rule.id] ?? ReviewDesk.RuleStats()
@@ -619,11 +627,10 @@ public final class ReviewConsole: Sendable {
 
     private func confirmRule(form: FormData, session: Session) throws -> Response {
         let rule = form["rule"] ?? ""
-        let state = SpoolLayout(root: configuration.stateRoot).state
-        guard try ShadowGuard.demotedRules(stateDirectory: state).contains(rule) else {
+        guard try ledger.demotedRules().contains(rule) else {
             return try page("message", title: "Confirm", session: session, status: .conflict, extra: ["text": "That rule is not demoted (someone may have confirmed it already).", "back": "/rules"])
         }
-        try ShadowGuard.confirm(rule: rule, stateDirectory: state)
+        try ledger.confirmRule(rule, at: Date())
         try AuditLog.append(database, moderator: session.user.name, item: "rule:" + rule, action: "confirm_rule", reason: "admin confirmed a demoted rule",
                             before: ["mode": "shadow (demoted)"], after: ["mode": "enforce"])
         return redirect("/rules")

@@ -19,12 +19,9 @@ struct ConfirmCommand: ParsableCommand {
 
     func run() throws {
         let settings = try config.settings()
-        let directory = SpoolLayout(root: stateOptions.root(settings: settings)).state
-        guard FileManager.default.fileExists(atPath: directory) else {
-            Output.error("warden: no daemon state at \(directory); pass --state with the daemon's state root (e.g. /var/lib/warden)")
-            throw ExitStatus.inputError
-        }
-        let demoted = try ShadowGuard.demotedRules(stateDirectory: directory)
+        let ledger = try StrikesCommand.openLedger(settings: settings, state: stateOptions.root(settings: settings), readOnly: rule == nil)
+        defer { ledger.close() }
+        let demoted = try ledger.demotedRules()
         guard let rule else {
             print(demoted.isEmpty ? "no rule is demoted" : "demoted to shadow mode:\n" + demoted.map { "  \($0)" }.joined(separator: "\n"))
             return
@@ -35,7 +32,7 @@ struct ConfirmCommand: ParsableCommand {
             known.formUnion(ruleSet.ruleIDs)
         }
         guard known.contains(rule) else { throw unknownName("rule", rule, known: known) }
-        try ShadowGuard.confirm(rule: rule, stateDirectory: directory)
+        try ledger.confirmRule(rule, at: Date())
         print("confirmed \(rule): it is enforced even if it acts on many posts, until it is changed again")
     }
 }

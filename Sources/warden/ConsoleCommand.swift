@@ -40,6 +40,7 @@ struct ConsoleCommand: AsyncParsableCommand {
         if let config { daemonConfiguration = try DaemonConfiguration.load(file: config) }
         var configuration = ConsoleConfiguration(stateRoot: state ?? daemonConfiguration.stateRoot,
                                                  rulesDirectory: rules ?? daemonConfiguration.rulesDirectory)
+        configuration.ledger = daemonConfiguration.ledger
         if let (host, port) = MetricsServer.parse(address: listen) {
             configuration.host = host
             configuration.port = port

@@ -29,7 +29,8 @@ struct PardonCommand: ParsableCommand {
 
     func run() throws {
         let settings = try config.settings()
-        let ledger = try StrikesCommand.openLedger(state: stateOptions.root(settings: settings), readOnly: false)
+        let ledger = try StrikesCommand.openLedger(settings: settings, state: stateOptions.root(settings: settings), readOnly: false)
+        defer { ledger.close() }
         if let guideline {
             // A typo must not lift an escalation: the name must be a guideline of the rules in
             // force, or one the ledger has strikes for (a guideline since removed).
@@ -41,7 +42,7 @@ struct PardonCommand: ParsableCommand {
         }
         let environment = ProcessInfo.processInfo.environment
         let moderator = by ?? environment["SUDO_USER"] ?? environment["USER"] ?? environment["LOGNAME"]
-        let removed = try ledger.pardon(author: author, guideline: guideline, moderator: moderator, reason: reason)
+        let removed = try ledger.pardon(author: author, guideline: guideline, at: Date(), moderator: moderator, reason: reason)
         let scope = guideline.map { "\($0) strikes" } ?? "strikes"
         print("pardoned \(author): \(removed) \(scope) removed, escalation lifted" + (moderator.map { " (by \($0))" } ?? ""))
     }

@@ -27,7 +27,9 @@ struct StrikesCommand: ParsableCommand {
     }
 
     func run() throws {
-        let ledger = try Self.openLedger(state: stateOptions.root(settings: try config.settings()), readOnly: true)
+        let settings = try config.settings()
+        let ledger = try Self.openLedger(settings: settings, state: stateOptions.root(settings: settings), readOnly: true)
+        defer { ledger.close() }
         let formatter = ISO8601DateFormatter()
         guard let author else {
             let authors = try ledger.escalatedAuthors()
@@ -79,18 +81,15 @@ struct StrikesCommand: ParsableCommand {
         }
     }
 
-    /// Opens the daemon's ledger, or says where it looked and what to pass instead (exit 2,
-    /// without the usage text: the command line was fine, the state is not where it said).
-    static func openLedger(state: String, readOnly: Bool) throws -> Ledger {
-        let layout = SpoolLayout(root: state)
-        guard FileManager.default.fileExists(atPath: layout.ledger) else {
-            Output.error("warden: no strike ledger at \(layout.ledger); pass --state with the daemon's state root (e.g. /var/lib/warden), or --config with its warden.yaml")
-            throw ExitStatus.inputError
-        }
+    /// Opens the ledger the daemon of this configuration uses (the SQLite file under the
+    /// state root, or the shared PostgreSQL database of `ledger:`), or says where it looked
+    /// and what to pass instead (exit 2, without the usage text: the command line was fine,
+    /// the state is not where it said).
+    static func openLedger(settings: Settings, state: String, readOnly: Bool) throws -> any ModeratorLedger {
         do {
-            return try Ledger(path: layout.ledger, readOnly: readOnly)
+            return try ModeratorLedgers.open(settings.configuration.ledger, stateRoot: state, readOnly: readOnly)
         } catch {
-            Output.error("warden: cannot open the strike ledger \(layout.ledger)\(readOnly ? " for reading" : ""): \(error)")
+            Output.error("warden: \(error.description)")
             throw ExitStatus.inputError
         }
     }

@@ -100,6 +100,45 @@ struct SharedLedgerEndToEndTests {
         #expect(try database.query("SELECT count(*) FROM strikes WHERE author = 'hot'") == "\(total)")
     }
 
+    /// `warden strikes`, `pardon` and `confirm` given the instances' warden.yaml read and
+    /// write the shared database, not a SQLite file under the state root: a pardon taken on
+    /// one host lifts the escalation for the next post on another host.
+    @Test func moderatorCommandsUseTheSharedLedger() throws {
+        let database = try SharedDatabase()
+        let instances = try (0..<2).map { _ in try DaemonUnderTest(rulesFixture: "escalation-rules") }
+        let configs = try instances.map { try database.configFile(in: $0) }
+        for (instance, config) in zip(instances, configs) { try instance.start(["--config", config]) }
+        defer { for instance in instances where instance.isRunning { instance.stop() } }
+        for (n, instance) in instances.enumerated() {
+            try instance.dropRaw(name: "m\(n).json", bytes: Data(#"{"id":"m\#(n)","author":{"id":"mod-target"},"text":"a badword \#(n)","created_at":"2026-11-22T10:0\#(n):00Z"}"#.utf8))
+            try #require(instance.eventually(timeout: 60) { decisions(of: instance)["m\(n)"] != nil }, "log:\n\(instance.log)")
+        }
+        // The moderator runs the commands on the second host, whose own SQLite ledger file
+        // does not exist: what they show must come from the database.
+        let strikes = try instances[1].warden(["strikes", "mod-target", "--config", configs[1], "--state", instances[1].state, "--format", "json"])
+        #expect(strikes.status == 0, "\(strikes.output)")
+        #expect(strikes.output.contains(#""escalation":"block_author""#), "\(strikes.output)")
+        #expect(strikes.output.contains(#""post_id":"m0""#) && strikes.output.contains(#""post_id":"m1""#), "strikes judged on both hosts: \(strikes.output)")
+        let escalated = try instances[1].warden(["strikes", "--escalated", "--config", configs[1], "--state", instances[1].state])
+        #expect(escalated.output.contains("mod-target\tblock_author"), "\(escalated.output)")
+
+        let pardon = try instances[1].warden(["pardon", "mod-target", "--reason", "appeal upheld", "--by", "sam", "--config", configs[1], "--state", instances[1].state])
+        #expect(pardon.status == 0, "\(pardon.output)")
+        #expect(pardon.output.contains("2 strikes removed"), "\(pardon.output)")
+        #expect(try database.query("SELECT moderator || ':' || reason FROM pardons WHERE author = 'mod-target'") == "sam:appeal upheld")
+
+        // The first host's daemon reads the pardon from the database: the next post starts
+        // from no strikes and no escalation.
+        try instances[0].dropRaw(name: "m2.json", bytes: Data(#"{"id":"m2","author":{"id":"mod-target"},"text":"a badword again","created_at":"2026-11-22T10:09:00Z"}"#.utf8))
+        try #require(instances[0].eventually(timeout: 60) { decisions(of: instances[0])["m2"] != nil }, "log:\n\(instances[0].log)")
+        #expect(decisions(of: instances[0])["m2"] == Outcome(action: "hold", rules: ["profanity.hold"], escalation: nil, strikes: 1))
+
+        // A misspelt rule is refused, and nothing is demoted in the shared guard.
+        let confirm = try instances[1].warden(["confirm", "--config", configs[1], "--state", instances[1].state])
+        #expect(confirm.status == 0 && confirm.output.contains("no rule is demoted"), "\(confirm.output)")
+        for instance in instances { #expect(instance.stop() == 0, "log:\n\(instance.log)") }
+    }
+
     /// decisions.jsonl of one instance, by post id.
     private func decisions(of daemon: DaemonUnderTest) -> [String: Outcome] {
         var result: [String: Outcome] = [:]

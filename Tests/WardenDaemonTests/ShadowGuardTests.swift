@@ -36,10 +36,10 @@ import Testing
             demoted += try guardian.observe(enforcedRules: index % 10 == 0 ? ["profanity.strong"] : [])
         }
         #expect(demoted == ["profanity.strong"], "10% of posts is over the 5% limit")
-        #expect(try ShadowGuard.demotedRules(stateDirectory: directory.path) == ["profanity.strong"], "kept across restarts")
+        #expect(try ledger.demotedRules() == ["profanity.strong"], "kept across restarts")
         #expect(try ShadowGuard(ledger: ledger).demoted == ["profanity.strong"], "a restarted guard reads it back")
 
-        try ShadowGuard.confirm(rule: "profanity.strong", stateDirectory: directory.path)
+        try ledger.confirmRule("profanity.strong")
         #expect(try guardian.checkConfirmations() == ["profanity.strong"])
         #expect(guardian.demoted.isEmpty)
     }

@@ -59,6 +59,6 @@ protocol AuthorSession {
 }
 
 extension Ledger: LedgerStore {
-    var location: String { path }
+    public var location: String { path }
     var sharedAuthors: (any SharedAuthors)? { nil }
 }

@@ -1,23 +1,92 @@
 import Foundation
+import Logging
 import PostgresNIO
 import WardenCore
 
 /// What moderators' commands do to a ledger (`warden strikes`, `pardon`, `confirm`, the
-/// console's take-back), for either store. The CLI still opens only the SQLite ledger: see
-/// docs/STORAGE.md, "Not done yet".
-protocol ModeratorLedger: Sendable {
+/// console's author card, pardon, escalation, take-back and rule confirmation), for either
+/// store. Open one with `ModeratorLedgers.open`, from the same `ledger:` setting the daemon
+/// reads, so a moderator on any host writes where every instance's daemon reads.
+public protocol ModeratorLedger: AnyObject, Sendable {
+    /// Where it is, for messages ("/var/lib/warden/state/ledger.sqlite", "postgres://warden@db/warden").
+    var location: String { get }
     func standing(of author: String) throws -> Ledger.Standing
+    func escalatedAuthors() throws -> [(author: String, escalation: EscalationRecord)]
+    /// Guidelines that have strikes in the ledger (a pardon may name one the rules no longer have).
+    func struckGuidelines() throws -> Set<String>
     @discardableResult
     func pardon(author: String, guideline: String?, at: Date, moderator: String?, reason: String?) throws -> Int
     @discardableResult
     func takeBack(postID: String, author: String, at: Date) throws -> Int
     func escalate(author: String, to action: Action, at: Date) throws
     func confirmRule(_ rule: String, at date: Date) throws
+    func demotedRules() throws -> [String]
+    /// Ends the connections (PostgreSQL); nothing for SQLite.
+    func close()
 }
 
-extension Ledger: ModeratorLedger {}
+extension Ledger: ModeratorLedger {
+    public func close() {}
+}
+
+/// Opens the ledger a daemon configured with `location` uses.
+public enum ModeratorLedgers {
+    public struct OpenError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// SQLite: `state/ledger.sqlite` under `stateRoot`, which must exist (a moderator command
+    /// must not create an empty ledger beside the daemon's). PostgreSQL: connects and checks
+    /// the schema (migrating an older one, refusing a newer one, as the daemon does).
+    public static func open(_ location: LedgerLocation, stateRoot: String, readOnly: Bool,
+                            logger: Logger = Logger(label: "warden.ledger")) throws(OpenError) -> any ModeratorLedger {
+        switch location {
+        case .sqlite:
+            let path = SpoolLayout(root: stateRoot).ledger
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw OpenError(description: "no strike ledger at \(path); pass --state with the daemon's state root (e.g. /var/lib/warden), or --config with its warden.yaml")
+            }
+            do {
+                return try Ledger(path: path, readOnly: readOnly)
+            } catch {
+                throw OpenError(description: "cannot open the strike ledger \(path)\(readOnly ? " for reading" : ""): \(error)")
+            }
+        case .postgres(let settings):
+            do {
+                return try PostgresLedger(settings: settings, logger: logger)
+            } catch {
+                throw OpenError(description: "cannot open the shared ledger \(settings.description): \(error)")
+            }
+        }
+    }
+}
 
 extension PostgresLedger: ModeratorLedger {
+    public func close() { sessions.close() }
+
+    public func escalatedAuthors() throws -> [(author: String, escalation: EscalationRecord)] {
+        try sessions.withConnection { connection in
+            var strongest: [String: EscalationRecord] = [:]
+            for row in try connection.run("SELECT author, post_id, action, at FROM escalations ORDER BY at", logger: sessions.queryLogger) {
+                let (author, postID, text, at) = try row.decode((String, String, String, Double).self)
+                guard let action = Action(rawValue: text) else { continue }
+                let record = EscalationRecord(postID: postID, action: action, at: Date(timeIntervalSince1970: at))
+                if strongest[author].map({ $0.action < action }) ?? true { strongest[author] = record }
+            }
+            return strongest.sorted { $0.key < $1.key }.map { (author: $0.key, escalation: $0.value) }
+        }
+    }
+
+    public func struckGuidelines() throws -> Set<String> {
+        try sessions.withConnection { connection in
+            Set(try connection.run("SELECT DISTINCT guideline FROM strikes", logger: sessions.queryLogger).map { try $0.decode(String.self) })
+        }
+    }
+
+    public func demotedRules() throws -> [String] {
+        try shadowGuardState().demoted.sorted()
+    }
+
     func standing(of author: String) throws -> Ledger.Standing {
         try sessions.withConnection { connection in
             let logger = sessions.queryLogger

@@ -135,13 +135,4 @@ public final class ShadowGuard: @unchecked Sendable {  // only ever used under t
         try ledger.saveDemotions(demoted)
         return lifted.sorted()
     }
-
-    /// `warden confirm RULE`: a moderator vouches for a rule as it is now.
-    public static func confirm(rule: String, stateDirectory: String, at date: Date = Date()) throws {
-        try Ledger(path: SpoolLayout.ledgerPath(stateDirectory: stateDirectory)).confirmRule(rule, at: date)
-    }
-
-    public static func demotedRules(stateDirectory: String) throws -> [String] {
-        try Ledger(path: SpoolLayout.ledgerPath(stateDirectory: stateDirectory)).demotedRules()
-    }
 }
