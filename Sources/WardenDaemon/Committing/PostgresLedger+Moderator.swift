@@ -35,15 +35,21 @@ public enum ModeratorLedgers {
         public let description: String
     }
 
-    /// SQLite: `state/ledger.sqlite` under `stateRoot`, which must exist (a moderator command
-    /// must not create an empty ledger beside the daemon's). PostgreSQL: connects and checks
+    /// SQLite: `state/ledger.sqlite` under `stateRoot`; a read needs the file, a write needs
+    /// at least the state directory (a moderator command must not create an empty ledger
+    /// somewhere no daemon looks). PostgreSQL: connects and checks
     /// the schema (migrating an older one, refusing a newer one, as the daemon does).
     public static func open(_ location: LedgerLocation, stateRoot: String, readOnly: Bool,
                             logger: Logger = Logger(label: "warden.ledger")) throws(OpenError) -> any ModeratorLedger {
         switch location {
         case .sqlite:
-            let path = SpoolLayout(root: stateRoot).ledger
-            guard FileManager.default.fileExists(atPath: path) else {
+            let layout = SpoolLayout(root: stateRoot)
+            let path = layout.ledger
+            // A write (pardon, confirm) may create the ledger inside an existing state
+            // directory, as the daemon would; a read never creates one, and neither does a
+            // write aimed at a directory that is not a daemon's state root.
+            let creatable = !readOnly && FileManager.default.fileExists(atPath: layout.state)
+            guard creatable || FileManager.default.fileExists(atPath: path) else {
                 throw OpenError(description: "no strike ledger at \(path); pass --state with the daemon's state root (e.g. /var/lib/warden), or --config with its warden.yaml")
             }
             do {
