@@ -249,8 +249,11 @@ def main():
         for instance in instances:
             instance.start()
         for instance in instances:
-            if not instance.notify.wait_for("READY=1", 60, instance.proc):
-                raise SystemExit(f"chaos-pg: {instance.name} did not start; see {instance.log_path}")
+            # An instance that exits at start is restarted, as systemd would (counted in the summary).
+            while not instance.notify.wait_for("READY=1", 60, instance.proc):
+                if instance.proc.poll() is None or len(instance.unexpected_exits) >= 5:
+                    raise SystemExit(f"chaos-pg: {instance.name} did not start; see {instance.log_path}")
+                instance.supervise()
 
         # Faults at random fractions of the posts finished, in order.
         faults = sorted([(rng.uniform(0.05, 0.9), "kill") for _ in range(args.kills)]

@@ -165,7 +165,7 @@ final class Committer: @unchecked Sendable {
             if now - lastPardonCheck > 500_000_000 {
                 lastPardonCheck = now
                 checkForPardons()
-                rulebook.checkConfirmations()
+                rulebook.checkConfirmations(outage: outage)
             }
             if now - lastPrune > 600_000_000_000 {
                 lastPrune = now
