@@ -218,7 +218,7 @@ bench-console: release
 #   make pg-start && WARDEN_TEST_POSTGRES=$$(cat .build/pg/url) swift test --skip-build --filter Storage; make pg-stop
 PG_DIR ?= $(CURDIR)/.build/pg
 
-.PHONY: pg-start pg-stop test-pg chaos-pg
+.PHONY: pg-start pg-stop test-pg chaos-pg bench-pg
 pg-start:
 	@scripts/pg-cluster.sh start $(PG_DIR) > $(PG_DIR).url.tmp && mv $(PG_DIR).url.tmp $(PG_DIR)/url && cat $(PG_DIR)/url
 
@@ -239,3 +239,11 @@ CHAOS_PG_ARGS ?=
 chaos-pg: deps
 	$(if $(WARDEN_BIN),,$(SWIFT) build)
 	python3 scripts/chaos-pg.py --warden $(or $(WARDEN_BIN),$(DEBUG_BIN)) $(CHAOS_PG_ARGS)
+
+# Aggregate posts/s, p99 at 2,000 posts/s offered, ledger round trips and connections for 1, 2
+# and 3 instances on one private PostgreSQL beside one on SQLite (docs/STORAGE.md).
+# WARDEN_BIN=$(RELEASE_BIN) after make release measures the release build.
+BENCH_PG_ARGS ?=
+bench-pg: deps
+	$(if $(WARDEN_BIN),,$(SWIFT) build)
+	python3 scripts/bench-pg.py --warden $(or $(WARDEN_BIN),$(DEBUG_BIN)) $(BENCH_PG_ARGS)
