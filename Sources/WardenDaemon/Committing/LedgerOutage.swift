@@ -17,6 +17,8 @@ final class LedgerOutage: Sendable {
         var failing: Set<String> = []
         var startedAt: UInt64 = 0
         var failures = 0
+        /// When the last outage ended (monotonic ns; 0: none yet).
+        var endedAt: UInt64 = 0
     }
 
     private let state = Locked(State())
@@ -43,9 +45,14 @@ final class LedgerOutage: Sendable {
         isActive ? "; waiting for the shared ledger (unreachable), posts kept in processing/ and inbox/" : ""
     }
 
-    /// A ledger transaction of `party` failed. Logs only if this starts an outage.
-    func failed(_ party: String, error: any Error) {
+    /// A ledger transaction of `party`, begun at `attemptStartedAt` (monotonic ns), failed.
+    /// Logs only if this starts an outage. An attempt begun before the last outage ended
+    /// belongs to that outage: a statement sent as the server went away can wait out its
+    /// 15 s limit after the server is back (seen in SharedLedgerFaultTests), and must not
+    /// be reported as a second outage; its retry tells whether the ledger answers now.
+    func failed(_ party: String, error: any Error, attemptStartedAt: UInt64 = .max) {
         let started = state.withLock { (state: inout State) -> Bool in
+            if state.failing.isEmpty && attemptStartedAt < state.endedAt { return false }
             state.failures += 1
             let starts = state.failing.isEmpty
             if starts {
@@ -67,6 +74,7 @@ final class LedgerOutage: Sendable {
     func succeeded(_ party: String) {
         let ended = state.withLock { (state: inout State) -> (seconds: Double, failures: Int)? in
             guard state.failing.remove(party) != nil, state.failing.isEmpty else { return nil }
+            state.endedAt = POSIX.monotonicNanoseconds()
             return (Double(POSIX.monotonicNanoseconds() - state.startedAt) / 1e9, state.failures)
         }
         guard let ended else { return }

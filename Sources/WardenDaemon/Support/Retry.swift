@@ -33,6 +33,7 @@ struct Retry {
     func untilSuccess<T>(_ body: (_ failedAttempts: Int) throws -> T) -> T {
         var attempt = 0
         while true {
+            let attemptStarted = POSIX.monotonicNanoseconds()
             do {
                 let value = try body(attempt)
                 if let outage {
@@ -45,7 +46,7 @@ struct Retry {
                 attempt += 1
                 let delay = Self.delay(afterAttempt: attempt)
                 if let outage {
-                    outage.failed(party, error: error)
+                    outage.failed(party, error: error, attemptStartedAt: attemptStarted)
                 } else if attempt == 1 || attempt % 20 == 0 {
                     logger.error(message, metadata: metadata.merging([
                         "error": "\(error)", "attempt": "\(attempt)", "retry_in_s": "\(delay)",
