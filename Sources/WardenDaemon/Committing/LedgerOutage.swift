@@ -58,12 +58,13 @@ final class LedgerOutage: Sendable {
             if starts {
                 state.startedAt = POSIX.monotonicNanoseconds()
                 state.failures = 1
+                // Under the lock, so that a start and an end racing leave the gauge as the state.
+                metrics.ledgerUnavailable.set(Double(1))
             }
             state.failing.insert(party)
             return starts
         }
         guard started else { return }
-        metrics.ledgerUnavailable.set(Double(1))
         metrics.ledgerOutages.increment()
         logger.error("shared ledger unavailable: judging waits, posts stay in processing/ and inbox/ and are retried with back-off; check that PostgreSQL is up and reachable", metadata: [
             "ledger": "\(location)", "error": "\(error)", "party": "\(party)",
@@ -75,10 +76,10 @@ final class LedgerOutage: Sendable {
         let ended = state.withLock { (state: inout State) -> (seconds: Double, failures: Int)? in
             guard state.failing.remove(party) != nil, state.failing.isEmpty else { return nil }
             state.endedAt = POSIX.monotonicNanoseconds()
+            metrics.ledgerUnavailable.set(Double(0))
             return (Double(POSIX.monotonicNanoseconds() - state.startedAt) / 1e9, state.failures)
         }
         guard let ended else { return }
-        metrics.ledgerUnavailable.set(Double(0))
         logger.notice("shared ledger available again; judging resumes", metadata: [
             "ledger": "\(location)", "duration_s": "\(String(format: "%.1f", ended.seconds))",
             "posts_delayed": "\(postsInFlight())", "failed_attempts": "\(ended.failures)",
