@@ -218,7 +218,7 @@ bench-console: release
 #   make pg-start && WARDEN_TEST_POSTGRES=$$(cat .build/pg/url) swift test --skip-build --filter Storage; make pg-stop
 PG_DIR ?= $(CURDIR)/.build/pg
 
-.PHONY: pg-start pg-stop test-pg
+.PHONY: pg-start pg-stop test-pg chaos-pg bench-pg
 pg-start:
 	@scripts/pg-cluster.sh start $(PG_DIR) > $(PG_DIR).url.tmp && mv $(PG_DIR).url.tmp $(PG_DIR)/url && cat $(PG_DIR)/url
 
@@ -229,3 +229,21 @@ pg-stop:
 test-pg: deps
 	$(SWIFT) build --build-tests
 	WARDEN_BIN=$(CURDIR)/$(DEBUG_BIN) scripts/pg-cluster.sh run $(SWIFT) test --skip-build --filter 'Storage|SharedLedger'
+
+# Chaos on the shared ledger: 3 instances on one private cluster, SIGKILLs and database
+# crashes (pg_ctl stop -m immediate) at random instants while the same authors post to all;
+# then every post once in done/, and every decision and strike as one SQLite instance's.
+# WARDEN_BIN=$(RELEASE_BIN) (after make release) runs the release build; else the debug one.
+# The short version runs in make test (SharedLedgerFaultTests).
+CHAOS_PG_ARGS ?=
+chaos-pg: deps
+	$(if $(WARDEN_BIN),,$(SWIFT) build)
+	python3 scripts/chaos-pg.py --warden $(or $(WARDEN_BIN),$(DEBUG_BIN)) $(CHAOS_PG_ARGS)
+
+# Aggregate posts/s, p99 at 2,000 posts/s offered, ledger round trips and connections for 1, 2
+# and 3 instances on one private PostgreSQL beside one on SQLite (docs/STORAGE.md).
+# WARDEN_BIN=$(RELEASE_BIN) after make release measures the release build.
+BENCH_PG_ARGS ?=
+bench-pg: deps
+	$(if $(WARDEN_BIN),,$(SWIFT) build)
+	python3 scripts/bench-pg.py --warden $(or $(WARDEN_BIN),$(DEBUG_BIN)) $(BENCH_PG_ARGS)

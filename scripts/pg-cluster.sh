@@ -5,6 +5,7 @@
 #   scripts/pg-cluster.sh stop DIR    stops it and removes DIR
 #   scripts/pg-cluster.sh pause DIR   stops the server, keeps DIR (a fault test's outage)
 #   scripts/pg-cluster.sh resume DIR  starts it again on the same data
+#   scripts/pg-cluster.sh crash DIR   stops it with -m immediate (no checkpoint, as a crash)
 #   scripts/pg-cluster.sh run CMD…    a cluster in a fresh temporary DIR for CMD, with
 #                                     WARDEN_TEST_POSTGRES set to its URL; stopped when CMD
 #                                     ends, fails or is interrupted (trap)
@@ -28,12 +29,13 @@ as_owner() {
 
 # The server must not inherit our stdout or stderr: a caller reading them to the end (a
 # test's pipe, $(…)) would wait for the server to exit. fsync off: a test cluster, thrown away at the end; the ledger's own durability is
-# PostgreSQL's business in production (docs/STORAGE.md).
+# PostgreSQL's business in production (docs/STORAGE.md). PG_CLUSTER_OPTIONS adds server options
+# (scripts/bench-pg.py loads pg_stat_statements to count round trips).
 server_start() {
     # Descriptors above 2 are closed too (python3's closerange): a parent that leaked a pipe
     # into us (Foundation's Process does) would otherwise wait on it for the server's life.
     as_owner python3 -c 'import os, sys; os.closerange(3, 65536); os.execv(sys.argv[1], sys.argv[1:])' "$pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-k $dir -c listen_addresses= -c fsync=off -c max_connections=200" start </dev/null >/dev/null 2>&1 \
+        -o "-k $dir -c listen_addresses= -c fsync=off -c max_connections=200 ${PG_CLUSTER_OPTIONS:-}" start </dev/null >/dev/null 2>&1 \
         || { cat "$dir/server.log" >&2; exit 1; }
 }
 
@@ -75,6 +77,11 @@ resume)
     pg_ctl=$(find_bin pg_ctl)
     server_start
     ;;
+crash)
+    # As a power cut or an OOM kill would leave it: no shutdown checkpoint, clients cut off
+    # mid-transaction; `resume` then runs crash recovery (scripts/chaos-pg.py).
+    as_owner "$(find_bin pg_ctl)" -D "$dir/data" -m immediate -w stop >/dev/null
+    ;;
 stop)
     [ -d "$dir/data" ] || exit 0
     pg_ctl=$(find_bin pg_ctl) || exit 0
@@ -82,6 +89,6 @@ stop)
     rm -rf "$dir"
     ;;
 *)
-    echo "usage: $0 start|stop DIR" >&2; exit 2
+    echo "usage: $0 start|stop|pause|resume|crash DIR" >&2; exit 2
     ;;
 esac

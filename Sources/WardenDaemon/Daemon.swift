@@ -97,8 +97,11 @@ public final class Daemon: @unchecked Sendable {
                 book.capacity = capacity
             }
         }
+        let outage = ledger.sharedAuthors == nil ? nil
+            : LedgerOutage(location: ledger.location, logger: logger, metrics: metrics, postsInFlight: { [inFlight] in inFlight.current })
+        committer.outage = outage
         let workers = Workers(rulebook: rulebook, queue: queue, outcomes: outcomes, spool: spool,
-                              configuration: configuration, metrics: metrics, logger: logger, shared: ledger.sharedAuthors)
+                              configuration: configuration, metrics: metrics, logger: logger, shared: ledger.sharedAuthors, outage: outage)
 
         let threads = DispatchGroup()
         startThread(named: "warden-commit", group: threads) { committer.run() }
@@ -116,7 +119,7 @@ public final class Daemon: @unchecked Sendable {
         intake.rescan()
         inFlight.waitForRecovery()
         let server = try configuration.metricsAddress.map { address in
-            try MetricsServer.start(address: address, metrics: metrics, logger: logger, healthy: { committer.isHealthy && !workers.isWaitingForLedger })
+            try MetricsServer.start(address: address, metrics: metrics, logger: logger, healthy: { committer.isHealthy && !(outage?.isActive ?? false) })
         }
         defer { server?.cancel() }
         metrics.rulesLoaded(rulebook.current.loaded)
@@ -128,7 +131,7 @@ public final class Daemon: @unchecked Sendable {
         ])
         notifier.ready(status: "Ready; rules \(rulebook.shortDigest)")
 
-        mainLoop(intake: intake, workers: workers, watcher: watcher, committer: committer, spool: spool)
+        mainLoop(intake: intake, workers: workers, watcher: watcher, committer: committer, spool: spool, outage: outage)
 
         // Shutdown: no new claims; workers finish what is queued, the committer makes it
         // durable; nothing is left half-written (temporaries are only renamed when complete).
@@ -144,7 +147,7 @@ public final class Daemon: @unchecked Sendable {
 
     // MARK: Main loop: notice, claim, reload, timers
 
-    private func mainLoop(intake: Intake, workers: Workers, watcher: DirectoryWatcher, committer: Committer, spool: Spool) {
+    private func mainLoop(intake: Intake, workers: Workers, watcher: DirectoryWatcher, committer: Committer, spool: Spool, outage: LedgerOutage?) {
         let retention = DoneRetention(directory: layout.done, retention: configuration.doneRetention, logger: logger)
         var lastRescan = POSIX.monotonicNanoseconds()
         var lastWatchdog: UInt64 = 0
@@ -204,7 +207,7 @@ public final class Daemon: @unchecked Sendable {
             if now - lastStatus >= 5_000_000_000 {
                 lastStatus = now
                 let totals = committer.totals.current
-                let waiting = workers.isWaitingForLedger ? "; waiting for the shared ledger (unreachable), posts kept in processing/ and inbox/" : ""
+                let waiting = outage?.statusSuffix ?? ""
                 notifier.status("Judged \(totals.judged) posts (\(totals.acted) acted on, \(totals.failed) failed); rules \(rulebook.shortDigest); inbox \(intake.backlog)\(waiting)")
                 metrics.inboxDepth.set(Double(intake.backlog))
                 metrics.inFlight.set(Double(inFlight.current))

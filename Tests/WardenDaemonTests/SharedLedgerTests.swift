@@ -60,6 +60,34 @@ struct SharedLedgerTests {
         #expect(try ledger.author("u1", postsSince: .distantPast, maxPosts: 512)?.posts.map(\.postID) == ["p2"])
     }
 
+    /// A COMMIT that happened though its reply was lost: the worker retries the post, and
+    /// the retry undoes the post's own rows inside its locked transaction before reading the
+    /// author, so the post does not find its own strike in its past (counted twice) nor look
+    /// like an edit of itself; an edit's set-aside rows come back as they were.
+    @Test func aRetriedPostUndoesItsOwnRowsBeforeReadingItsAuthor() throws {
+        let ledger = try PostgresLedger(settings: try FreshStore.freshDatabase(), logger: logger)
+        let first = Date(timeIntervalSince1970: 1000), edit = Date(timeIntervalSince1970: 2000)
+        try ledger.withAuthor("u1") { try $0.record(LedgerChange(postID: "p0", author: "u1", at: first, textDigest: 1, strikeGuidelines: ["spam"])) }
+        try ledger.withAuthor("u1") { try $0.record(LedgerChange(postID: "p1", author: "u1", at: first, textDigest: 2, strikeGuidelines: ["profanity"])) }
+        // The edit of p1 at a later time, "committed" by the attempt whose reply was lost.
+        var change = LedgerChange(postID: "p1", author: "u1", at: edit, textDigest: 3, strikeGuidelines: ["profanity", "attacks"])
+        change.replaces = true
+        try ledger.withAuthor("u1") { try $0.record(change) }
+        let seenByRetry = try ledger.withAuthor("u1") { session -> AuthorRecord? in
+            try session.undo(postID: "p1", at: edit)
+            return try session.author("u1", postsSince: .distantPast, maxPosts: 512)
+        }
+        #expect(seenByRetry?.standing.strikes.map(\.postID).sorted() == ["p0", "p1"], "the edit's two strikes undone, the original's one back")
+        #expect(seenByRetry?.standing.strikes.first { $0.postID == "p1" }?.at == first)
+        #expect(seenByRetry?.posts.map(\.textDigest).sorted() == [1, 2], "p1 is the original again, not the edit")
+        // A retry after a COMMIT that did not happen finds nothing of its own to undo.
+        let untouched = try ledger.withAuthor("u1") { session -> Int in
+            try session.undo(postID: "p9", at: edit)
+            return try session.author("u1", postsSince: .distantPast, maxPosts: 512)?.standing.strikes.count ?? -1
+        }
+        #expect(untouched == 2)
+    }
+
     /// Several instances starting at once migrate once; the schema version is recorded.
     @Test func instancesStartingTogetherMigrateOnce() throws {
         let settings = try FreshStore.freshDatabase()

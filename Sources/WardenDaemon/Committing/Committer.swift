@@ -45,6 +45,10 @@ final class Committer: @unchecked Sendable {
 
     private let spool: Spool
     private let ledger: any LedgerStore
+    /// The shared ledger's outage (nil on SQLite), set before `run`: the pardon poll fails
+    /// twice a second while PostgreSQL is down, and is one party of the one outage rather
+    /// than a log line each time. It also notices an outage when no post flows.
+    var outage: LedgerOutage?
     private let log: DecisionLog
     private let outcomes: OutcomeQueue
     private let metrics: DaemonMetrics
@@ -161,7 +165,7 @@ final class Committer: @unchecked Sendable {
             if now - lastPardonCheck > 500_000_000 {
                 lastPardonCheck = now
                 checkForPardons()
-                rulebook.checkConfirmations()
+                rulebook.checkConfirmations(outage: outage)
             }
             if now - lastPrune > 600_000_000_000 {
                 lastPrune = now
@@ -577,6 +581,7 @@ final class Committer: @unchecked Sendable {
     private func checkForPardons() {
         do {
             let version = try ledger.dataVersion()
+            outage?.succeeded("committer")
             guard version != lastDataVersion else { return }
             lastDataVersion = version
             let pardons = try ledger.pardons(after: lastPardonID)
@@ -591,6 +596,10 @@ final class Committer: @unchecked Sendable {
             guard ledger.sharedAuthors == nil else { return }
             for pardon in pardons { queue.push(.pardon(pardon), shard: queue.shard(of: pardon.author)) }
         } catch {
+            if let outage {
+                outage.failed("committer", error: error)
+                return
+            }
             logger.error("cannot read pardons from the ledger", metadata: ["error": "\(error)", "ledger": "\(ledger.location)"])
         }
     }

@@ -56,6 +56,9 @@ protocol AuthorSession {
     func author(_ author: String, postsSince: Date, maxPosts: Int) throws -> AuthorRecord?
     /// Writes one judged post's change (what `commit` does for `.judged`).
     func record(_ change: LedgerChange) throws
+    /// Undoes what one post wrote (as `LedgerStore.undo`, for one post), before it is judged
+    /// again: after a failed attempt whose COMMIT may have happened, or at start-up recovery.
+    func undo(postID: String, at: Date) throws
 }
 
 extension Ledger: LedgerStore {

@@ -63,6 +63,10 @@ final class PostgresLedger: LedgerStore, SharedAuthors, Sendable {
         func record(_ change: LedgerChange) throws {
             try PostgresLedger.apply(change, recorded: Date().timeIntervalSince1970, on: connection, logger: logger)
         }
+
+        func undo(postID: String, at: Date) throws {
+            try PostgresLedger.undo(postID: postID, at: at, on: connection, logger: logger)
+        }
     }
 
     // MARK: LedgerStore
@@ -104,29 +108,34 @@ final class PostgresLedger: LedgerStore, SharedAuthors, Sendable {
         guard !posts.isEmpty else { return }
         try sessions.withTransaction { connection in
             for post in posts.reversed() {
-                let id = post.postID
-                let at = post.at.timeIntervalSince1970
-                try connection.run("DELETE FROM strikes WHERE post_id = \(id) AND at = \(at)", logger: logger)
-                try connection.run("DELETE FROM posts WHERE post_id = \(id) AND at = \(at)", logger: logger)
-                try connection.run("DELETE FROM escalations WHERE post_id = \(id) AND at = \(at)", logger: logger)
-                try connection.run("""
-                    INSERT INTO strikes(post_id, guideline, author, at)
-                        SELECT post_id, guideline, author, at FROM superseded WHERE post_id = \(id) AND by_at = \(at) AND kind = 'strike'
-                    ON CONFLICT (post_id, guideline) DO UPDATE SET author = excluded.author, at = excluded.at
-                    """, logger: logger)
-                try connection.run("""
-                    INSERT INTO posts(post_id, author, at, digest)
-                        SELECT post_id, author, at, digest FROM superseded WHERE post_id = \(id) AND by_at = \(at) AND kind = 'post'
-                    ON CONFLICT (post_id) DO UPDATE SET author = excluded.author, at = excluded.at, digest = excluded.digest
-                    """, logger: logger)
-                try connection.run("""
-                    INSERT INTO escalations(post_id, author, action, at)
-                        SELECT post_id, author, action, at FROM superseded WHERE post_id = \(id) AND by_at = \(at) AND kind = 'escalation'
-                    ON CONFLICT (post_id) DO UPDATE SET author = excluded.author, action = excluded.action, at = excluded.at
-                    """, logger: logger)
-                try connection.run("DELETE FROM superseded WHERE post_id = \(id) AND by_at = \(at)", logger: logger)
+                try Self.undo(postID: post.postID, at: post.at, on: connection, logger: logger)
             }
         }
+    }
+
+    /// Deletes one post's rows (matched by id and event time, so a later edit's rows stay)
+    /// and puts back what it superseded, as `Ledger.undo` does on SQLite.
+    static func undo(postID id: String, at date: Date, on connection: PostgresConnection, logger: Logger) throws {
+        let at = date.timeIntervalSince1970
+        try connection.run("DELETE FROM strikes WHERE post_id = \(id) AND at = \(at)", logger: logger)
+        try connection.run("DELETE FROM posts WHERE post_id = \(id) AND at = \(at)", logger: logger)
+        try connection.run("DELETE FROM escalations WHERE post_id = \(id) AND at = \(at)", logger: logger)
+        try connection.run("""
+            INSERT INTO strikes(post_id, guideline, author, at)
+                SELECT post_id, guideline, author, at FROM superseded WHERE post_id = \(id) AND by_at = \(at) AND kind = 'strike'
+            ON CONFLICT (post_id, guideline) DO UPDATE SET author = excluded.author, at = excluded.at
+            """, logger: logger)
+        try connection.run("""
+            INSERT INTO posts(post_id, author, at, digest)
+                SELECT post_id, author, at, digest FROM superseded WHERE post_id = \(id) AND by_at = \(at) AND kind = 'post'
+            ON CONFLICT (post_id) DO UPDATE SET author = excluded.author, at = excluded.at, digest = excluded.digest
+            """, logger: logger)
+        try connection.run("""
+            INSERT INTO escalations(post_id, author, action, at)
+                SELECT post_id, author, action, at FROM superseded WHERE post_id = \(id) AND by_at = \(at) AND kind = 'escalation'
+            ON CONFLICT (post_id) DO UPDATE SET author = excluded.author, action = excluded.action, at = excluded.at
+            """, logger: logger)
+        try connection.run("DELETE FROM superseded WHERE post_id = \(id) AND by_at = \(at)", logger: logger)
     }
 
     func commit(_ operations: [LedgerOperation]) throws {

@@ -40,12 +40,21 @@ final class Intake {
 
     /// Posts left in processing/ by an earlier run, read at start-up before anything new.
     private var recovered: [(name: String, parsed: Result<ParsedFile, Rejection>)] = []
+    /// The leftovers' rows are undone by the workers, post by post (shared ledger).
+    private var undoesPerPost = false
 
     /// Reads the posts left in processing/ by an earlier run and undoes their ledger rows
     /// (see `Ledger.undo`), before the workers start: they are judged again from scratch.
+    ///
+    /// On a shared ledger the undo is not done here but by each post inside its author's
+    /// locked transaction (`Workers.judgeShared`): other hosts keep judging the same authors
+    /// meanwhile, and a separate undo transaction here could fail half-way through an
+    /// outage at start or interleave with their posts.
     func readLeftovers(ledger: any LedgerStore) throws {
         let leftovers = try spool.pending(in: spool.layout.processing)
         recovered = leftovers.map { name in (name, readAndParse(name)) }
+        undoesPerPost = ledger.sharedAuthors != nil
+        if undoesPerPost { return }
         let recoveredAt = Date()
         let recoveredPosts = recovered.flatMap { item -> [(postID: String, at: Date)] in
             guard case .success(let parsed) = item.parsed else { return [] }
@@ -59,7 +68,7 @@ final class Intake {
     /// them (`InFlight.waitForRecovery`).
     func dispatchLeftovers() {
         inFlight.startRecovery(files: recovered.count)
-        for (name, parsed) in recovered { dispatch(name: name, parsed: parsed) }
+        for (name, parsed) in recovered { dispatch(name: name, parsed: parsed, recovered: undoesPerPost) }
         if !recovered.isEmpty {
             logger.notice("judging posts left in processing/ by an earlier run", metadata: ["files": "\(recovered.count)"])
         }
@@ -175,7 +184,7 @@ final class Intake {
 
     /// Tells the committer about the file (it tracks when all its posts are judged) and
     /// queues each post on its author's shard.
-    private func dispatch(name: String, parsed: Result<ParsedFile, Rejection>) {
+    private func dispatch(name: String, parsed: Result<ParsedFile, Rejection>, recovered: Bool = false) {
         let claimedAt = POSIX.monotonicNanoseconds()
         switch parsed {
         case .failure(let rejection):
@@ -188,7 +197,8 @@ final class Intake {
             outcomes.push(.claimed(fileID: fileID, name: name, posts: file.posts.count, rejectedLines: file.rejectedLines))
             let now = Date()
             for post in file.posts {
-                queue.push(.post(PostJob(post: post, fileID: fileID, eventTime: Self.eventTime(of: post, in: file, now: now), claimedAt: claimedAt)),
+                queue.push(.post(PostJob(post: post, fileID: fileID, eventTime: Self.eventTime(of: post, in: file, now: now), claimedAt: claimedAt,
+                                         recovered: recovered)),
                            shard: queue.shard(of: post.authorID))
             }
         }

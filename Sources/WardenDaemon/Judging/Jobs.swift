@@ -12,6 +12,9 @@ struct PostJob: Sendable {
     var eventTime: Date
     /// When the dispatcher claimed the file, for the end-to-end latency metric.
     var claimedAt: UInt64
+    /// Left in processing/ by an earlier run: on a shared ledger its rows (if that run
+    /// committed them) are undone inside its own locked transaction before it is judged.
+    var recovered = false
 }
 
 enum WorkerJob: Sendable {

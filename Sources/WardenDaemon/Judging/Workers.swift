@@ -16,10 +16,14 @@ final class Workers: Sendable {
     private let logger: Logger
     /// Set when other hosts judge the same authors (PostgreSQL ledger).
     private let shared: (any SharedAuthors)?
+    /// The shared ledger's outage, reported once however many posts wait (nil on SQLite).
+    private let outage: LedgerOutage?
 
     init(rulebook: Rulebook, queue: AuthorOrderedQueue<WorkerJob>, outcomes: OutcomeQueue, spool: Spool,
-         configuration: DaemonConfiguration, metrics: DaemonMetrics, logger: Logger, shared: (any SharedAuthors)? = nil) {
+         configuration: DaemonConfiguration, metrics: DaemonMetrics, logger: Logger, shared: (any SharedAuthors)? = nil,
+         outage: LedgerOutage? = nil) {
         self.shared = shared
+        self.outage = outage
         self.rulebook = rulebook
         self.queue = queue
         self.outcomes = outcomes
@@ -57,7 +61,7 @@ final class Workers: Sendable {
                 }
                 var judged: JudgedPost
                 if let shared {
-                    judged = judgeShared(item, judge: judge, inForce: inForce, historyWindow: historyWindow, book: book, shared: shared)
+                    judged = judgeShared(item, judge: judge, inForce: inForce, historyWindow: historyWindow, book: book, shared: shared, workerIndex: workerIndex)
                 } else {
                     lookUp(item.post.authorID, at: item.eventTime, historyWindow: historyWindow, in: book)
                     judged = decide(item, judge: judge, inForce: inForce, historyWindow: historyWindow, book: book)
@@ -106,21 +110,24 @@ final class Workers: Sendable {
     /// A shared ledger: read the author, judge and write the post's change in one
     /// transaction under the author's lock, so that no other host judges the author in
     /// between (docs/STORAGE.md). Retried whole with back-off while the database is
-    /// unreachable: the post waits in processing/, and a retry reads the author afresh.
+    /// unreachable (one outage, reported by `LedgerOutage`): the post waits in processing/,
+    /// and a retry reads the author afresh.
+    ///
+    /// A retried post, or one an earlier run left in processing/, first undoes its own rows
+    /// inside the locked transaction: a failure may have been a lost reply to a COMMIT that
+    /// did happen, and judging on a past that holds the post's own strike would count it twice.
     private func judgeShared(_ item: PostJob, judge: Judge, inForce: RulesInForce, historyWindow: TimeInterval, book: AuthorBook,
-                             shared: any SharedAuthors) -> JudgedPost {
+                             shared: any SharedAuthors, workerIndex: Int) -> JudgedPost {
         let author = item.post.authorID
         var retry = Retry(logger: logger, message: "cannot judge an author under the shared ledger's lock; the post waits in processing/ and is retried",
                           metadata: ["author": "\(author)"])
-        var waiting = false
-        retry.onRetry = { [self] in
-            guard !waiting else { return }
-            waiting = true
-            changeLedgerWaits(by: 1)
-        }
-        defer { if waiting { changeLedgerWaits(by: -1) } }
-        var judged = retry.untilSuccess {
+        retry.outage = outage
+        retry.party = "worker-\(workerIndex)"
+        var judged = retry.untilSuccess { failedAttempts in
             try shared.withAuthor(author) { session -> JudgedPost in
+                if failedAttempts > 0 || item.recovered {
+                    try session.undo(postID: item.post.id, at: item.eventTime)
+                }
                 let fetched = try session.author(author, postsSince: item.eventTime.addingTimeInterval(-historyWindow),
                                                  maxPosts: historyWindow > 0 ? AuthorRecord.maxPostTraces : 0)
                 book.adopt(fetched, author: author, at: item.eventTime, historyWindow: historyWindow)
@@ -133,18 +140,6 @@ final class Workers: Sendable {
         book.drop(author: author)
         judged.changeWritten = true
         return judged
-    }
-
-    /// Workers retrying against an unreachable shared ledger, for /healthz, the metric and STATUS=.
-    private let ledgerWaits = Locked<Int>(0)
-    var isWaitingForLedger: Bool { ledgerWaits.current > 0 }
-
-    private func changeLedgerWaits(by delta: Int) {
-        let now = ledgerWaits.withLock { count in
-            count += delta
-            return count
-        }
-        metrics.ledgerUnavailable.set(Double(now > 0 ? 1 : 0))
     }
 
     /// Reads an author back from the ledger if needed. A failed read (I/O error) is retried

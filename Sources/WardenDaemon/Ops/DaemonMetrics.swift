@@ -20,6 +20,8 @@ public final class DaemonMetrics: Sendable {
     let authorReads: Counter
     /// 1 while a worker waits for the shared ledger (PostgreSQL unreachable), else 0.
     let ledgerUnavailable: Gauge
+    /// Outages of the shared ledger so far (`LedgerOutage`): alert on its increase.
+    let ledgerOutages: Counter
     /// When the rules in force were last loaded or reloaded successfully (Unix seconds).
     let rulesLoadedTimestamp: Gauge
     /// 1 if the last reload was applied (or found nothing changed), 0 if it was refused.
@@ -52,6 +54,7 @@ public final class DaemonMetrics: Sendable {
         shadowDemotions = registry.makeCounter(descriptor: Self.name("rule_demotions", "total", "Rules demoted to shadow mode automatically"))
         authorReads = registry.makeCounter(descriptor: Self.name("author_reads", "total", "Authors read back from the ledger because they were not in memory"))
         ledgerUnavailable = registry.makeGauge(descriptor: Self.name("ledger_unavailable", "", "1 while judging waits for the shared ledger (PostgreSQL unreachable)"))
+        ledgerOutages = registry.makeCounter(descriptor: Self.name("ledger_outages", "total", "Times the shared ledger became unreachable while the daemon ran"))
         var counters: [Action: Counter] = [:]
         for action in [Action.allow, .flag, .route, .hold, .hide, .delete, .holdAuthor, .blockAuthor] {
             counters[action] = registry.makeCounter(descriptor: Self.name("posts", "total", "Posts judged, by the action decided"),

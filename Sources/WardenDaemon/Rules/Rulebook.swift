@@ -120,7 +120,9 @@ final class Rulebook: Sendable {
     }
 
     /// Twice a second, from the committer: rules a moderator confirmed are enforced again.
-    func checkConfirmations() {
+    /// On a shared ledger a failed read is part of the one outage (`LedgerOutage`), not a
+    /// log line twice a second.
+    func checkConfirmations(outage: LedgerOutage? = nil) {
         let checked = shadowGuard.withLock { guardian -> Result<(lifted: [String], demoted: Set<String>), any Error>? in
             guard let guardian else { return nil }
             return Result { (try guardian.checkConfirmations(), guardian.demoted) }
@@ -128,8 +130,14 @@ final class Rulebook: Sendable {
         guard let checked else { return }
         let lifted: (lifted: [String], demoted: Set<String>)
         switch checked {
-        case .success(let value): lifted = value
+        case .success(let value):
+            lifted = value
+            outage?.succeeded("shadow-guard")
         case .failure(let error):
+            if let outage {
+                outage.failed("shadow-guard", error: error)
+                return
+            }
             logger.error("cannot read rule confirmations from the ledger", metadata: ["error": "\(error)"])
             return
         }
