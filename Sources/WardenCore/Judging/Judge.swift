@@ -46,6 +46,8 @@ public final class Judge {
     private var originalEnds: [UInt64] = []
     /// This post's score per model, or -1 until a `score` condition asks for it.
     private var modelScores: [Double]
+    /// The learned scores' repeat-count table, kept between posts (`RepeatCounter.reusing`).
+    private var repeatTable: [UInt64] = []
     /// Per rule, whether its cheap conditions already failed on this post (`MatchPlan.conditionsFirst`),
     /// so its patterns do not run; `excludedRules` lists them, to clear.
     private var excluded: [Bool]
@@ -359,7 +361,7 @@ public final class Judge {
     private func modelScore(_ index: Int) -> Double {
         if modelScores[index] < 0 {
             let group = ruleSet.groupOfModel[index]
-            normalized.bytes.withUnsafeBufferPointer { ruleSet.modelGroups[group].score(normalized: $0, into: &modelScores) }
+            normalized.bytes.withUnsafeBufferPointer { ruleSet.modelGroups[group].score(normalized: $0, into: &modelScores, repeatTable: &repeatTable) }
         }
         return modelScores[index]
     }

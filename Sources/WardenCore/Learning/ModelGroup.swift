@@ -40,11 +40,18 @@ struct ModelGroup: Sendable {
 
     /// Writes every member's score for already-normalised `text` to `scores[member]`.
     func score(normalized text: UnsafeBufferPointer<UInt8>, into scores: inout [Double]) {
+        var table: [UInt64] = []
+        score(normalized: text, into: &scores, repeatTable: &table)
+    }
+
+    /// As above, counting repeats in `repeatTable`, which the caller keeps between posts
+    /// (empty at first; `RepeatCounter.reusing`).
+    func score(normalized text: UnsafeBufferPointer<UInt8>, into scores: inout [Double], repeatTable: inout [UInt64]) {
         let bound = TextFeatures.maximumCount(byteCount: text.count)
         let vectors = self.vectors
         withUnsafeTemporaryAllocation(of: SIMD4<Float>.self, capacity: vectors) { sums in
             sums.initialize(repeating: .zero)
-            let squaredNorm = RepeatCounter.with(featureBound: bound, bucketBits: features.bucketBits) { counter in
+            let squaredNorm = RepeatCounter.reusing(&repeatTable, featureBound: bound, bucketBits: features.bucketBits) { counter in
                 weights.withUnsafeBufferPointer { w in
                     if vectors == 1 {
                         // Up to four models, the shipped rules' case: one vector load and add a feature.
