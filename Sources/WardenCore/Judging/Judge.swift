@@ -46,6 +46,12 @@ public final class Judge {
     private var originalEnds: [UInt64] = []
     /// This post's score per model, or -1 until a `score` condition asks for it.
     private var modelScores: [Double]
+    /// The learned scores' repeat-count table, kept between posts (`RepeatCounter.reusing`).
+    private var repeatTable: [UInt64] = []
+    /// Per rule, whether its cheap conditions already failed on this post (`MatchPlan.conditionsFirst`),
+    /// so its patterns do not run; `excludedRules` lists them, to clear.
+    private var excluded: [Bool]
+    private var excludedRules: [Int] = []
 
     /// At most this many spans are kept per rule: enough to redact a post, bounded for a hostile one.
     static let maxSpansPerRule = 64
@@ -57,21 +63,32 @@ public final class Judge {
         self.spans = Array(repeating: [], count: ruleSet.rules.count)
         self.limits = Array(repeating: nil, count: ruleSet.rules.count)
         self.modelScores = Array(repeating: -1, count: ruleSet.models.count)
+        self.excluded = Array(repeating: false, count: ruleSet.rules.count)
     }
 
     /// Judges `post` and returns the decision (strikes and escalation are the daemon's to add).
     public func judge(_ post: Post, history: some AuthorHistory = NoHistory(), now: Date = Date()) -> Decision {
-        let evaluation = evaluate(post, history: history, now: now)
+        let evaluation = evaluate(post, history: history, now: now, conditionsFirst: true)
         return decide(post, evaluation: evaluation, now: now)
     }
 
-    /// Runs every rule on `post`.
+    /// Runs every rule on `post`, every pattern included, for tools that show what matched
+    /// where (`warden explain`, `warden test`): a rule whose conditions fail still lists its spans.
     public func evaluate(_ post: Post, history: some AuthorHistory = NoHistory(), now: Date = Date()) -> Evaluation {
+        evaluate(post, history: history, now: now, conditionsFirst: false)
+    }
+
+    /// `conditionsFirst`: rules whose cheap conditions fail (`MatchPlan.conditionsFirst`) run no
+    /// pattern and are left out of the results; what `judge` decides is the same either way,
+    /// except that a skipped pattern cannot give up on PCRE2's match limit.
+    func evaluate(_ post: Post, history: some AuthorHistory, now: Date, conditionsFirst: Bool) -> Evaluation {
         for index in touched {
             spans[index].removeAll(keepingCapacity: true)
             limits[index] = nil
         }
         touched.removeAll(keepingCapacity: true)
+        for index in excludedRules { excluded[index] = false }
+        excludedRules.removeAll(keepingCapacity: true)
         let rules = ruleSet.rules
         let plan = ruleSet.plan
 
@@ -80,6 +97,18 @@ public final class Judge {
         let digest = FNV1a.hash(normalized.bytes)
 
         var text = post.text
+        let stats = text.withUTF8 { TextStats.measure($0) }
+        if conditionsFirst {
+            for index in plan.conditionsFirst {
+                let conditions = rules[index].conditions
+                if !conditions.textConditionsHold(stats)
+                    || (plan.scoreFirst[index] && conditions.score.map { !$0.holds(modelScore($0.modelIndex)) } ?? false)
+                {
+                    excluded[index] = true
+                    excludedRules.append(index)
+                }
+            }
+        }
         // Both texts' literal scans in one loop (see `LiteralAutomaton.scanPair`).
         var scanned: (Int, Int)?
         if let a = plan.normalized.literalScan, let b = plan.original.literalScan, !profiling {
@@ -94,7 +123,7 @@ public final class Judge {
                 run(plan.normalized, on: buffer, view: .normalized, author: post.authorID, scanned: scanned?.0)
             }
         }
-        let stats: TextStats = text.withUTF8 { utf8 in
+        text.withUTF8 { utf8 in
             if !plan.original.isEmpty { run(plan.original, on: utf8, view: .original, author: post.authorID, scanned: scanned?.1) }
             for kind in plan.detectors {
                 findings.removeAll(keepingCapacity: true)
@@ -102,11 +131,10 @@ public final class Judge {
                 guard !findings.isEmpty else { continue }
                 let scalarRanges = findings.map { Self.scalarRange(ofBytes: $0, in: utf8) }
                 for index in plan.detectorRules[kind] ?? [] {
-                    if rules[index].conditions.exceptAuthors.contains(post.authorID) { continue }
+                    if excluded[index] || rules[index].conditions.exceptAuthors.contains(post.authorID) { continue }
                     add(scalarRanges, to: index)
                 }
             }
-            return TextStats.measure(utf8)
         }
 
         // Only rules that found something, and rules of conditions alone, need a verdict;
@@ -261,6 +289,8 @@ public final class Judge {
     }
 
     private func runPattern(_ entry: MatchPlan.Entry, on subject: UnsafeBufferPointer<UInt8>, from start: Int, view: TextView, author: String) {
+        // Before the profile's count, so that `scan --profile` counts only patterns that ran.
+        if excluded[entry.rule] { return }
         if profiling {
             let clock = ContinuousClock()
             let began = clock.now
@@ -313,14 +343,7 @@ public final class Judge {
     private func conditionsHold(
         _ conditions: Conditions, stats: TextStats, author: String, digest: UInt64, history: some AuthorHistory, now: Date
     ) -> Bool {
-        if let n = conditions.linksAtLeast, stats.links < n { return false }
-        if let n = conditions.mentionsAtLeast, stats.mentions < n { return false }
-        if let ratio = conditions.capsAtLeast {
-            if stats.letters < conditions.capsMinLetters || stats.capsRatio < ratio { return false }
-        }
-        if let n = conditions.repeatedCharsAtLeast, stats.longestRun < n { return false }
-        if let n = conditions.lengthAtLeast, stats.scalars < n { return false }
-        if let n = conditions.lengthAtMost, stats.scalars > n { return false }
+        if !conditions.textConditionsHold(stats) { return false }
         if let score = conditions.score, !score.holds(modelScore(score.modelIndex)) { return false }
         if let within = conditions.repeatPostWithin,
             history.sameTextCount(author: author, textDigest: digest, within: within, now: now) < 1
@@ -333,10 +356,12 @@ public final class Judge {
         return true
     }
 
-    /// The post's score by model `index`, computed on the normalised text at the first ask.
+    /// The post's score by model `index`, computed on the normalised text at the first ask,
+    /// with the scores of every model that reads the same features (`ModelGroup`).
     private func modelScore(_ index: Int) -> Double {
         if modelScores[index] < 0 {
-            modelScores[index] = normalized.bytes.withUnsafeBufferPointer { ruleSet.models[index].score(normalized: $0) }
+            let group = ruleSet.groupOfModel[index]
+            normalized.bytes.withUnsafeBufferPointer { ruleSet.modelGroups[group].score(normalized: $0, into: &modelScores, repeatTable: &repeatTable) }
         }
         return modelScores[index]
     }
@@ -372,7 +397,7 @@ public final class Judge {
             authorStrikes: nil, escalation: nil, decidedAt: now, ruleset: ruleSet.digest)
         guard action != .allow else { return decision }
 
-        let scalars = Array(post.text.unicodeScalars)
+        let text = ScalarIndexedText(post.text)
         for result in matched {
             let rule = rules[result.ruleIndex]
             if !rule.detectors.isEmpty || ruleSet.guidelines[rule.guidelineIndex].id == PersonalData.guideline {
@@ -381,9 +406,8 @@ public final class Judge {
         }
         for result in enforced {
             for span in result.spans {
-                let lower = min(span.lowerBound, scalars.count), upper = min(span.upperBound, scalars.count)
-                decision.matches.append(
-                    MatchSpan(rule: rules[result.ruleIndex].id, start: lower, end: upper, text: String(String.UnicodeScalarView(scalars[lower..<upper]))))
+                let lower = min(span.lowerBound, text.scalarCount), upper = min(span.upperBound, text.scalarCount)
+                decision.matches.append(MatchSpan(rule: rules[result.ruleIndex].id, start: lower, end: upper, text: text.slice(lower..<upper)))
             }
         }
         guard let winner = enforced.first.map({ rules[$0.ruleIndex] }) else {
@@ -397,7 +421,9 @@ public final class Judge {
         // A routed post with nothing to say to anyone (most complaints) needs no redaction
         // and no template context.
         guard action.isSanction || messageTemplate != nil || noteTemplate != nil else { return decision }
-        let redacted = Self.redact(scalars, spans: sanctions.flatMap(\.spans))
+        // Not sanctioned (a flag or route with a message): redacted only if the message shows it.
+        let showsRedaction = action.isSanction || messageTemplate?.usesRedactedText == true || noteTemplate?.usesRedactedText == true
+        let redacted = showsRedaction ? text.redacting(sanctions.flatMap(\.spans)) : ""
         if action.isSanction { decision.redactedText = redacted }
         let context = templateContext(post: post, rule: winner, guideline: guideline, guidelines: guidelines, action: action, redacted: redacted)
         decision.message = messageTemplate?.render(context)
@@ -440,16 +466,7 @@ public final class Judge {
     /// The text with every scalar inside `spans` replaced by `*`, except spaces, so the
     /// poster can see where words were masked and how many.
     public static func redact(_ scalars: [Unicode.Scalar], spans: [Range<Int>]) -> String {
-        var masked = [Bool](repeating: false, count: scalars.count)
-        for span in spans {
-            let lower = max(0, min(span.lowerBound, scalars.count)), upper = max(lower, min(span.upperBound, scalars.count))
-            for index in lower..<upper { masked[index] = true }
-        }
-        var out = String.UnicodeScalarView()
-        for (index, scalar) in scalars.enumerated() {
-            out.append(masked[index] && !scalar.properties.isWhitespace ? "*" : scalar)
-        }
-        return String(out)
+        ScalarIndexedText(String(String.UnicodeScalarView(scalars))).redacting(spans)
     }
 
     // MARK: Offsets
@@ -466,6 +483,68 @@ public final class Judge {
         return lower..<scalars
     }
 
+}
+
+/// A post's text addressed by Unicode-scalar offsets (the unit of spans and of the action
+/// file) without an array of scalars: its UTF-8 bytes, and for non-ASCII text where each
+/// scalar starts. Decoding every acted-on post into `[Unicode.Scalar]` to cut match texts and
+/// redact them cost more than the cutting (docs/PERFORMANCE.md, issue 15); most posts are
+/// ASCII, where a scalar offset is a byte offset.
+struct ScalarIndexedText {
+    let bytes: [UInt8]
+    /// Byte offset of each scalar, then the byte count; empty for ASCII text.
+    private let starts: [Int]
+    let scalarCount: Int
+
+    init(_ text: String) {
+        bytes = Array(text.utf8)
+        var starts: [Int] = []
+        if bytes.contains(where: { $0 >= 0x80 }) {
+            starts.reserveCapacity(bytes.count + 1)
+            for (offset, byte) in bytes.enumerated() where byte & 0xC0 != 0x80 { starts.append(offset) }
+            scalarCount = starts.count
+            starts.append(bytes.count)
+        } else {
+            scalarCount = bytes.count
+        }
+        self.starts = starts
+    }
+
+    /// The byte offset where scalar `index` starts (`scalarCount`: the end).
+    @inline(__always)
+    func byteOffset(_ index: Int) -> Int { starts.isEmpty ? index : starts[index] }
+
+    /// The scalars `range` (within `0...scalarCount`) as a string.
+    func slice(_ range: Range<Int>) -> String {
+        String(decoding: bytes[byteOffset(range.lowerBound)..<byteOffset(range.upperBound)], as: UTF8.self)
+    }
+
+    /// The text with every scalar inside `spans` replaced by `*`, except white space.
+    func redacting(_ spans: [Range<Int>]) -> String {
+        var masked = [Bool](repeating: false, count: scalarCount)
+        for span in spans {
+            let lower = max(0, min(span.lowerBound, scalarCount)), upper = max(lower, min(span.upperBound, scalarCount))
+            for index in lower..<upper { masked[index] = true }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        for index in 0..<scalarCount {
+            let lower = byteOffset(index), upper = byteOffset(index + 1)
+            if masked[index] && !Self.isWhitespace(bytes[lower..<upper]) {
+                out.append(0x2A)
+            } else {
+                out.append(contentsOf: bytes[lower..<upper])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Unicode's White_Space for one scalar's bytes (ASCII answered without decoding).
+    private static func isWhitespace(_ scalar: ArraySlice<UInt8>) -> Bool {
+        let first = scalar[scalar.startIndex]
+        if first < 0x80 { return first == 0x20 || (first >= 0x09 && first <= 0x0D) }
+        return String(decoding: scalar, as: UTF8.self).unicodeScalars.first?.properties.isWhitespace ?? false
+    }
 }
 
 /// Messages used when neither the rule nor its guideline has one.

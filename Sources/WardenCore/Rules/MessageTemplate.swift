@@ -9,6 +9,9 @@ public struct MessageTemplate: Sendable {
     /// The template as the moderator wrote it.
     public let source: String
     private let template: MustacheTemplate
+    /// Whether the template may show `{{redacted_text}}` (the name occurs in it): only then
+    /// does a post that is not sanctioned pay for redacting its text.
+    public let usesRedactedText: Bool
 
     /// Names a template may use at the top level.
     public static let placeholders: Set<String> = [
@@ -44,6 +47,7 @@ public struct MessageTemplate: Sendable {
     private init(source: String, template: MustacheTemplate) {
         self.source = source
         self.template = template
+        self.usesRedactedText = source.contains("redacted_text")
     }
 
     /// Renders with `context`, a tree of dictionaries, arrays and strings.

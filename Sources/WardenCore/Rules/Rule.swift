@@ -86,6 +86,26 @@ public struct Conditions: Sendable, Equatable {
     public init() {}
 
     public var isEmpty: Bool { self == Conditions() }
+
+    /// Whether a condition on the text's statistics (links, mentions, capitals, repeated
+    /// characters, length) is set: those `TextStats` answers.
+    var hasTextConditions: Bool {
+        linksAtLeast != nil || mentionsAtLeast != nil || capsAtLeast != nil || repeatedCharsAtLeast != nil
+            || lengthAtLeast != nil || lengthAtMost != nil
+    }
+
+    /// Whether the conditions on the text's statistics hold (true when there are none).
+    func textConditionsHold(_ stats: TextStats) -> Bool {
+        if let n = linksAtLeast, stats.links < n { return false }
+        if let n = mentionsAtLeast, stats.mentions < n { return false }
+        if let ratio = capsAtLeast {
+            if stats.letters < capsMinLetters || stats.capsRatio < ratio { return false }
+        }
+        if let n = repeatedCharsAtLeast, stats.longestRun < n { return false }
+        if let n = lengthAtLeast, stats.scalars < n { return false }
+        if let n = lengthAtMost, stats.scalars > n { return false }
+        return true
+    }
 }
 
 /// An example a moderator wrote to show what a rule must and must not catch.

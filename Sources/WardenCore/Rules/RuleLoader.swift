@@ -183,10 +183,8 @@ struct LoadContext {
         for rule in rules { checkBacktracking(rule) }
         let models = loadModels(for: &rules)
         let digest = Self.digest(of: readFiles)
-        var ruleSet = RuleSet(guidelines: guidelines, rules: rules, escalation: escalation, digest: digest, directory: directory, warnings: [],
-                              gatePatterns: options.gatePatterns)
-        ruleSet.models = models
-        return ruleSet
+        return RuleSet(guidelines: guidelines, rules: rules, escalation: escalation, digest: digest, directory: directory, warnings: [],
+                       models: models, gatePatterns: options.gatePatterns)
     }
 
     /// `sha256:` over every file read's relative path and bytes, in a stable order.

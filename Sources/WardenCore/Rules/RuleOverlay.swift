@@ -120,8 +120,7 @@ public struct RuleOverlay: Sendable {
         let models = shippedContext.loadModels(for: &effectiveRules)
         diagnostics += shippedContext.diagnostics.dropFirst(problemsBefore).map { Self.qualified($0, in: shipped) }
         var merged = RuleSet(guidelines: ruleSet.guidelines, rules: effectiveRules, escalation: ruleSet.escalation,
-                             digest: digest, directory: path, warnings: [], gatePatterns: options.gatePatterns)
-        merged.models = models
+                             digest: digest, directory: path, warnings: [], models: models, gatePatterns: options.gatePatterns)
         if runExamples, diagnostics.allSatisfy({ $0.severity != .error }) {
             for failure in ExampleRunner.run(merged).failures {
                 diagnostics.append(Diagnostic(failure.example.location, failure.summary))

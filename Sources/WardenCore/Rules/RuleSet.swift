@@ -16,7 +16,11 @@ public struct RuleSet: Sendable {
     /// Problems that do not stop loading (patterns that may backtrack badly, …).
     public var warnings: [Diagnostic]
     /// Learned models named by `score` conditions (`rules/models/*.model`), indexed by `ScoreCondition.modelIndex`.
-    public internal(set) var models: [TextModel] = []
+    public private(set) var models: [TextModel]
+    /// The models grouped by the features they read, each group scored in one pass (`ModelGroup`).
+    var modelGroups: [ModelGroup]
+    /// Per model, its group in `modelGroups`.
+    var groupOfModel: [Int]
 
     var plan: MatchPlan
 
@@ -44,15 +48,24 @@ public struct RuleSet: Sendable {
 
     public func rule(id: String) -> Rule? { rules.first { $0.id == id } }
 
+    /// `rules`' score conditions must already point into `models` (`LoadContext.loadModels`).
     init(guidelines: [Guideline], rules: [Rule], escalation: EscalationPolicy, digest: String, directory: String, warnings: [Diagnostic],
-         gatePatterns: Bool = true) {
+         models: [TextModel] = [], gatePatterns: Bool = true) {
         self.guidelines = guidelines
         self.rules = rules
         self.escalation = escalation
         self.digest = digest
         self.directory = directory
         self.warnings = warnings
-        self.plan = MatchPlan(rules: rules, guidelines: guidelines, gatePatterns: gatePatterns)
+        self.models = models
+        let groups = ModelGroup.grouping(models)
+        var groupOfModel = Array(repeating: 0, count: models.count)
+        for (g, group) in groups.enumerated() {
+            for member in group.members { groupOfModel[member] = g }
+        }
+        self.modelGroups = groups
+        self.groupOfModel = groupOfModel
+        self.plan = MatchPlan(rules: rules, guidelines: guidelines, groupOfModel: groupOfModel, gatePatterns: gatePatterns)
     }
 
     /// A copy in which the given rules run in shadow mode (the daemon's automatic demotion).
@@ -107,12 +120,25 @@ struct MatchPlan: Sendable {
     var detectorRules: [DetectorKind: [Int]] = [:]
     /// Rules with conditions and no matchers: judged on every post.
     var conditionOnlyRules: [Int] = []
+    /// Rules with matchers whose cheap conditions are checked before their patterns run, in
+    /// `Judge.judge` only (`warden explain` and `warden test` show every match): a pattern
+    /// cannot change the verdict of a rule whose conditions already fail. Cheap means the text
+    /// statistics, measured on every post anyway, and a `score` whose model's group is scored
+    /// on every post anyway (`scoreFirst`). Empty when ungated, so that `WARDEN_PLAN=ungated`
+    /// is the reference to compare decisions with.
+    ///
+    /// A skipped pattern cannot hit PCRE2's match limit: a post that would have been held
+    /// because an excluded rule gave up is judged on the other rules (docs/PERFORMANCE.md).
+    var conditionsFirst: [Int] = []
+    /// Per rule, whether its `score` condition is among the cheap ones (see `conditionsFirst`).
+    var scoreFirst: [Bool] = []
 
     /// The literal number that stands for "the text has a digit" in `alsoLiterals`.
     static let digitLiteral = Int32.max
 
-    /// `gatePatterns: false` (MatchingOptions) runs every pattern on every post: for measuring the gate against it.
-    init(rules: [Rule], guidelines: [Guideline], gatePatterns: Bool = true) {
+    /// `gatePatterns: false` (MatchingOptions) runs every pattern on every post, and checks no
+    /// condition first: for measuring the gate against it.
+    init(rules: [Rule], guidelines: [Guideline], groupOfModel: [Int] = [], gatePatterns: Bool = true) {
         var requirements: [TextView: [LiteralPrefixes.Requirement]] = [.normalized: [], .original: []]
         var detectorSet = Set<DetectorKind>()
         for (ruleIndex, rule) in rules.enumerated() {
@@ -136,10 +162,33 @@ struct MatchPlan: Sendable {
             if !rule.hasMatchers && !rule.conditions.isEmpty { conditionOnlyRules.append(ruleIndex) }
         }
         detectors = DetectorKind.allCases.filter(detectorSet.contains)
+        if gatePatterns { planConditionsFirst(rules, groupOfModel: groupOfModel) }
         // The normalised text is lowercase, as are the literals: a case-sensitive scan is
         // exact there and faster. The original text needs a caseless one.
         Self.buildScan(requirements[.normalized] ?? [], caseless: false, into: &normalized)
         Self.buildScan(requirements[.original] ?? [], caseless: true, into: &original)
+    }
+
+    /// Fills `conditionsFirst` and `scoreFirst`.
+    private mutating func planConditionsFirst(_ rules: [Rule], groupOfModel: [Int]) {
+        // A model group is scored on every post when a rule of conditions alone asks for one of
+        // its models before any other condition can fail (`Judge.conditionsHold`'s order).
+        var scoredAnyway = Set<Int>()
+        for index in conditionOnlyRules {
+            let conditions = rules[index].conditions
+            guard let score = conditions.score, !conditions.hasTextConditions,
+                  groupOfModel.indices.contains(score.modelIndex) else { continue }
+            scoredAnyway.insert(groupOfModel[score.modelIndex])
+        }
+        scoreFirst = Array(repeating: false, count: rules.count)
+        for (index, rule) in rules.enumerated() where rule.hasMatchers {
+            let conditions = rule.conditions
+            if let score = conditions.score, groupOfModel.indices.contains(score.modelIndex),
+               scoredAnyway.contains(groupOfModel[score.modelIndex]) {
+                scoreFirst[index] = true
+            }
+            if conditions.hasTextConditions || scoreFirst[index] { conditionsFirst.append(index) }
+        }
     }
 
     /// The literals that gate `pattern`, or nil when it runs on every post.
