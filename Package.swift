@@ -30,12 +30,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
     ],
     targets: [
-        // The only C in the project: Debian's libpcre2-dev seen through pkg-config.
+        // Debian's libpcre2-dev seen through pkg-config.
         .systemLibrary(
             name: "CPCRE2",
             pkgConfig: "libpcre2-8",
             providers: [.apt(["libpcre2-dev"])]
         ),
+        // glibc's <malloc.h> (heap statistics at each memory prune); libc, nothing to link.
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         // Pure judging: posts, rules, matching, decisions, messages. No spool I/O.
         .target(
             name: "WardenCore",
@@ -52,6 +54,7 @@ let package = Package(
             name: "WardenDaemon",
             dependencies: [
                 "WardenCore",
+                "CMalloc",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -37,6 +37,17 @@ import time
 
 from spoolkit import REPO, default_rules, percentile, proc_status, watch_moves
 
+
+def rss_split(pid):
+    """Anonymous resident memory, and file-backed plus shared (SQLite's -shm, mapped files), in MiB."""
+    fields = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            name, _, value = line.partition(":")
+            if name in ("RssAnon", "RssFile", "RssShmem"):
+                fields[name] = int(value.split()[0]) / 1024
+    return fields.get("RssAnon", 0.0), fields.get("RssFile", 0.0) + fields.get("RssShmem", 0.0)
+
 CLEAN = [
     "Thanks for the quick reply, the bins were collected this morning.",
     "When does the library open on Sundays?",
@@ -129,7 +140,7 @@ def main():
     texts = [t.replace('"', '\\"') for t in CLEAN * 6 + VIOLATING]
     duration = args.minutes * 60
     started = time.monotonic()
-    samples = []  # (t, rss MB, fds, threads, inbox backlog, sent)
+    samples = []  # (t, rss MB, fds, threads, inbox backlog, sent, anonymous MB, file-backed + shared MB)
     state = {"sent": 0, "reloads": 0, "running": True}
 
     def sampler():
@@ -140,8 +151,9 @@ def main():
             now = time.monotonic()
             if now >= next_sample:
                 rss, fds, threads = proc_status(daemon.pid)
+                anonymous, mapped = rss_split(daemon.pid)
                 backlog = sum(1 for n in os.listdir(inbox) if not n.startswith("."))
-                samples.append((now - started, rss, fds, threads, backlog, state["sent"]))
+                samples.append((now - started, rss, fds, threads, backlog, state["sent"], anonymous, mapped))
                 next_sample += args.sample_every
             if now >= next_reload:
                 state["reloads"] += 1
@@ -184,7 +196,8 @@ def main():
         time.sleep(0.2)
     drain_seconds = time.monotonic() - drain_started
     rss, fds, threads = proc_status(daemon.pid)
-    samples.append((time.monotonic() - started, rss, fds, threads, len(os.listdir(inbox)), sent))
+    anonymous, mapped = rss_split(daemon.pid)
+    samples.append((time.monotonic() - started, rss, fds, threads, len(os.listdir(inbox)), sent, anonymous, mapped))
     time.sleep(1.0)
     stop.set()
     overflows, raw = results.get()
@@ -214,16 +227,22 @@ def main():
           f"(latencies from {len(latencies)} posts)")
     print(f"rules rewritten {reloads} times; daemon logged {reloaded} reloads, {refused} refused; exit status on SIGTERM: {code}")
     print()
-    print("| t (s) | RSS (MiB) | open fds | threads | inbox backlog | posts sent | done in interval | p50 (ms) | p99 (ms) | max (ms) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| t (s) | RSS (MiB) | of it anonymous / file+shm | open fds | threads | inbox backlog | posts sent | done in interval | p50 (ms) | p99 (ms) | max (ms) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     previous = started
-    for t, rss, fds, threads, backlog, sent_then in samples:
+    for t, rss, fds, threads, backlog, sent_then, anonymous, mapped in samples:
         window = [lat for at, lat in latencies if previous <= at < started + t]
         previous = started + t
         p50 = percentile(window, 0.5) * 1000
         p99 = percentile(window, 0.99) * 1000
         worst = max(window) * 1000 if window else float("nan")
-        print(f"| {t:.0f} | {rss:.1f} | {fds} | {threads} | {backlog} | {sent_then} | {len(window)} | {p50:.1f} | {p99:.1f} | {worst:.1f} |")
+        print(f"| {t:.0f} | {rss:.1f} | {anonymous:.1f} / {mapped:.1f} | {fds} | {threads} | {backlog} | {sent_then} | {len(window)} | {p50:.1f} | {p99:.1f} | {worst:.1f} |")
+    prunes = [line.strip() for line in log_text.splitlines() if "pruned the author books" in line]
+    if prunes:
+        print()
+        print("memory prunes (the daemon's heap as glibc counts it, after each):")
+        for line in prunes:
+            print("  " + line)
     all_latencies = [lat for _, lat in latencies]
     print()
     print(f"latency rename -> done/ over the whole run: p50 {percentile(all_latencies, 0.5) * 1000:.1f} ms, "

@@ -180,7 +180,7 @@ public final class Daemon: @unchecked Sendable {
             } else if now - lastRescan >= rescanNanos || (intake.rescanSoon && now - lastRescan >= 1_000_000_000) {
                 intake.rescan()
                 lastRescan = now
-                if now - lastPrune >= 600_000_000_000 {
+                if now - lastPrune >= UInt64(configuration.pruneInterval * 1e9) {
                     lastPrune = now
                     workers.pruneMemory()
                 }

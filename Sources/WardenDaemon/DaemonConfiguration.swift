@@ -38,6 +38,13 @@ public struct DaemonConfiguration: Sendable {
     /// Posts claimed and not yet finished, at most: bounds memory and processing/ in a burst.
     public var maxInFlight = 4096
     public var rescanInterval: TimeInterval = 30
+    /// How often strikes and posts older than their windows are forgotten, in memory and in
+    /// the ledger. Not in warden.yaml: ten minutes is right for production; soaks shorten it
+    /// (`WARDEN_PRUNE_INTERVAL=SECONDS` in the environment) to see many prunes in one run.
+    public var pruneInterval: TimeInterval = {
+        guard let text = ProcessInfo.processInfo.environment["WARDEN_PRUNE_INTERVAL"], let seconds = TimeInterval(text), seconds >= 1 else { return 600 }
+        return seconds
+    }()
     /// Quiet time after the last change under rules/ before reloading, so an editor's
     /// save-as-rename-and-delete dance gives one reload, not three.
     public var reloadDebounce: TimeInterval = 0.5

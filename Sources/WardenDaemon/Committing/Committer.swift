@@ -167,7 +167,7 @@ final class Committer: @unchecked Sendable {
                 checkForPardons()
                 rulebook.checkConfirmations(outage: outage)
             }
-            if now - lastPrune > 600_000_000_000 {
+            if now - lastPrune >= UInt64(configuration.pruneInterval * 1e9) {
                 lastPrune = now
                 prune()
             }

@@ -156,6 +156,17 @@ final class Workers: Sendable {
         let date = Date()
         let strikesBefore = date.addingTimeInterval(-rulebook.strikeWindow)
         let postsBefore = date.addingTimeInterval(-rulebook.historyWindow)
-        queue.withAllBooks { $0.prune(strikesBefore: strikesBefore, postsBefore: postsBefore) }
+        var authors = 0
+        var entries = 0
+        queue.withAllBooks {
+            $0.prune(strikesBefore: strikesBefore, postsBefore: postsBefore)
+            authors += $0.authors.count
+            entries += $0.entries
+        }
+        let heap = HeapStatistics.current()
+        logger.notice("pruned the author books", metadata: [
+            "authors": "\(authors)", "entries": "\(entries)",
+            "heap_in_use": "\(HeapStatistics.mebibytes(heap.inUse))", "heap_free": "\(HeapStatistics.mebibytes(heap.free))",
+        ])
     }
 }
