@@ -5,6 +5,49 @@ import Testing
 @testable import WardenDaemon
 
 @Suite struct PipelineTests {
+    /// The prune holds every shard in turn; a worker must not take a shard's queued job
+    /// while the prune holds that shard (it did: the shard was already listed as ready, and
+    /// a soak with a prune a minute crashed in `AuthorBook.lookUp` within two minutes).
+    @Test func aShardHeldByThePruneIsNotTakenUntilReleased() throws {
+        let queue = AuthorOrderedQueue<Int>(shards: 2)
+        queue.push(7, shard: 0)
+        let entered = DispatchSemaphore(value: 0)
+        let leave = DispatchSemaphore(value: 0)
+        let pruning = Locked(false)
+        let pruneDone = DispatchSemaphore(value: 0)
+        Thread {
+            queue.withAllBooks { book in
+                guard book === queue.books[0] else { return }
+                pruning.withLock { $0 = true }
+                entered.signal()
+                leave.wait()
+                pruning.withLock { $0 = false }
+            }
+            pruneDone.signal()
+        }.start()
+        entered.wait()
+        let taken = Locked<(shard: Int, job: Int, duringPrune: Bool)?>(nil)
+        let tookIt = DispatchSemaphore(value: 0)
+        Thread {
+            if let (shard, job) = queue.take() {
+                taken.withLock { $0 = (shard, job, pruning.current) }
+                queue.release(shard: shard)
+            }
+            tookIt.signal()
+        }.start()
+        #expect(tookIt.wait(timeout: .now() + 0.3) == .timedOut, "a worker took the shard while the prune held it")
+        leave.signal()
+        pruneDone.wait()
+        #expect(tookIt.wait(timeout: .now() + 5) == .success, "the job was lost after the prune released the shard")
+        let result = taken.current
+        #expect(result?.shard == 0 && result?.job == 7)
+        #expect(result?.duringPrune == false)
+        // The shard was listed twice (before the prune and at its release): one job, taken once.
+        #expect(queue.count == 0)
+        queue.close()
+        #expect(queue.take() == nil)
+    }
+
     @Test func eachAuthorsJobsRunInOrderAcrossWorkers() async throws {
         let queue = AuthorOrderedQueue<Int>(shards: 8)
         let seen = Locked<[String: [Int]]>([:])

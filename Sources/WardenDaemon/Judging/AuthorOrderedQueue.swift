@@ -52,7 +52,12 @@ final class AuthorOrderedQueue<Job: Sendable>: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while true {
-            if let shard = ready.popFirst(), let job = queues[shard].popFirst() {
+            while let shard = ready.popFirst() {
+                // A listed shard may be held by `withAllBooks` (listed before it took the
+                // shard) or listed twice (its release lists it again): skip it, since whoever
+                // holds it lists it again on release if jobs remain. Taking it would let a
+                // worker touch the book while the prune walks it (a soak crashed so).
+                guard !busy[shard], let job = queues[shard].popFirst() else { continue }
                 busy[shard] = true
                 count -= 1
                 return (shard, job)
