@@ -45,11 +45,11 @@ final class PostgresLedger: LedgerStore, SharedAuthors, Sendable {
 
     // MARK: Shared authors
 
-    /// Two or three round trips a post rather than six (docs/STORAGE.md, "Round trips"):
-    /// the author's first read takes the lock and reads in one statement
-    /// (`warden_lock_read`), the post's rows are one statement (`warden_record`, atomic on its
-    /// own), and `pg_advisory_unlock` ends it. The lock is a session-level one, held from the
-    /// read to after the write's commit, so it needs no BEGIN and COMMIT of its own.
+    /// Two round trips a post rather than six (docs/STORAGE.md, "Round trips"): the author's
+    /// first read takes the lock and reads in one statement (`warden_lock_read`), and one
+    /// `CALL warden_record_unlock` writes the post's rows, commits them and then releases the
+    /// lock. The lock is a session-level one, held from the read to after the write's commit,
+    /// so it needs no BEGIN and COMMIT of its own.
     ///
     /// Writes are sent when `body` returns (or before a later read or undo in it), so a body
     /// that throws leaves nothing. On any error the connection is closed (`withConnection`),
@@ -128,6 +128,22 @@ final class PostgresLedger: LedgerStore, SharedAuthors, Sendable {
 
         /// Writes what is pending, then commits or unlocks.
         func finish() throws {
+            if pending.count == 1 && state != .transaction {
+                // The common case, one round trip: the post's rows, their commit and the unlock.
+                if state == .unlocked {
+                    try connection.run("SELECT pg_advisory_lock(\(key))", logger: logger)
+                    state = .locked
+                }
+                let change = pending[0]
+                try connection.run("""
+                    CALL warden_record_unlock(\(key), \(change.postID), \(change.author), \(change.at.timeIntervalSince1970),
+                        \(Int64(bitPattern: change.textDigest)), \(change.strikeGuidelines)::TEXT[], \(change.escalation?.rawValue)::TEXT,
+                        \(change.replaces), \(Date().timeIntervalSince1970))
+                    """, logger: logger)
+                pending = []
+                state = .unlocked
+                return
+            }
             try flush()
             switch state {
             case .unlocked:

@@ -104,6 +104,21 @@ enum PostgresSchema {
             END
             $$
             """,
+            // A post's rows committed, then the author's session lock released: the last round trip
+            // of a post (`CALL` outside a transaction block may commit inside). The unlock comes
+            // after the commit, so the next host to take the lock reads these rows.
+            """
+            CREATE PROCEDURE warden_record_unlock(p_key BIGINT, p_id TEXT, p_author TEXT, p_at DOUBLE PRECISION, p_digest BIGINT,
+                p_guidelines TEXT[], p_escalation TEXT, p_replaces BOOLEAN, p_recorded DOUBLE PRECISION) LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM warden_record(p_id, p_author, p_at, p_digest, p_guidelines, p_escalation, p_replaces, p_recorded);
+                COMMIT;
+                IF NOT pg_advisory_unlock(p_key) THEN
+                    RAISE EXCEPTION 'warden: the author''s lock % was not held', p_key;
+                END IF;
+            END
+            $$
+            """,
             // Undoes one post's rows and puts back what it superseded, as `PostgresLedger.undo` did.
             """
             CREATE FUNCTION warden_undo(p_id TEXT, p_at DOUBLE PRECISION) RETURNS VOID LANGUAGE plpgsql VOLATILE AS $$
