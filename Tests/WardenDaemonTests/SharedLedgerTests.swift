@@ -88,6 +88,43 @@ struct SharedLedgerTests {
         #expect(untouched == 2)
     }
 
+    /// The author's lock is a session-level one (two round trips a post, docs/STORAGE.md): it
+    /// is held while a post is judged and never outlives the judgement, whether it wrote,
+    /// only read, or threw after reading (the connection is then closed, which releases it).
+    @Test func anAuthorsLockNeverOutlivesItsJudgement() throws {
+        let settings = try FreshStore.freshDatabase()
+        let host = try PostgresLedger(settings: settings, logger: logger), other = try PostgresLedger(settings: settings, logger: logger)
+        let key = PostgresLedger.lockKey(of: "u1")
+        func heldElsewhere() throws -> Bool {
+            try other.sessions.withTransaction { try !($0.run("SELECT pg_try_advisory_xact_lock(\(key))", logger: logger).first?.decode(Bool.self) ?? false) }
+        }
+        func takenWithin5s() throws {
+            try other.sessions.withTransaction { connection in
+                try connection.run("SET LOCAL lock_timeout = '5s'", logger: logger)
+                try connection.run("SELECT pg_advisory_xact_lock(\(key))", logger: logger)
+            }
+        }
+        try host.withAuthor("u1") { session in
+            _ = try session.author("u1", postsSince: .distantPast, maxPosts: 512)
+            #expect(try heldElsewhere(), "held from the read")
+            try session.record(LedgerChange(postID: "p1", author: "u1", at: Date(), textDigest: 1, strikeGuidelines: ["spam"]))
+        }
+        #expect(try !heldElsewhere(), "released after the write")
+        #expect(try host.standing(of: "u1").strikes.count == 1)
+        try host.withAuthor("u1") { _ = try $0.author("u1", postsSince: .distantPast, maxPosts: 512) }
+        #expect(try !heldElsewhere(), "released after a read alone")
+        struct Interrupted: Error {}
+        #expect(throws: Interrupted.self) {
+            try host.withAuthor("u1") { session in
+                _ = try session.author("u1", postsSince: .distantPast, maxPosts: 512)
+                try session.record(LedgerChange(postID: "p2", author: "u1", at: Date(), textDigest: 2, strikeGuidelines: ["spam"]))
+                throw Interrupted()
+            }
+        }
+        try takenWithin5s()
+        #expect(try host.standing(of: "u1").strikes.count == 1, "nothing of the interrupted judgement written")
+    }
+
     /// Several instances starting at once migrate once; the schema version is recorded.
     @Test func instancesStartingTogetherMigrateOnce() throws {
         let settings = try FreshStore.freshDatabase()
