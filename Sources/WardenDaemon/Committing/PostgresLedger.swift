@@ -8,7 +8,7 @@ import WardenCore
 /// the same meaning as the SQLite `Ledger`; see `PostgresSchema` for the migrations.
 ///
 /// What differs is that other hosts write the same authors. So no author's past is trusted
-/// from memory: each post's read-decide-write is one transaction under the author's
+/// from memory: each post's read-decide-write happens under the author's
 /// advisory lock (`withAuthor`), and the committer's batch transaction carries only what
 /// is not an author's post (nothing, today: pardons are in force the moment a moderator
 /// writes them). docs/STORAGE.md has the reasoning and the measured cost.
