@@ -144,6 +144,20 @@ final class PostgresLedger: LedgerStore, SharedAuthors, Sendable {
                 state = .unlocked
                 return
             }
+            if pending.count > 1 && state == .locked, Set(pending.map(\.author)).count == 1,
+               !pending.contains(where: { $0.strikeGuidelines.contains { $0.unicodeScalars.contains("\u{1F}") } }) {
+                // An author's consecutive posts (`Workers`): all their rows in one round trip.
+                let separator = "\u{1F}"
+                try connection.run("""
+                    CALL warden_record_all_unlock(\(key), \(pending.map(\.postID))::TEXT[], \(pending[0].author),
+                        \(pending.map { $0.at.timeIntervalSince1970 })::DOUBLE PRECISION[], \(pending.map { Int64(bitPattern: $0.textDigest) })::BIGINT[],
+                        \(pending.map { $0.strikeGuidelines.joined(separator: separator) })::TEXT[], \(pending.map { $0.escalation?.rawValue ?? "" })::TEXT[],
+                        \(pending.map(\.replaces))::BOOLEAN[], \(Date().timeIntervalSince1970))
+                    """, logger: logger)
+                pending = []
+                state = .unlocked
+                return
+            }
             try flush()
             switch state {
             case .unlocked:

@@ -119,6 +119,25 @@ enum PostgresSchema {
             END
             $$
             """,
+            // Several posts of one author, judged in a row under its lock: their rows in order,
+            // committed together, then the unlock. Arrays by post; a post's guidelines joined
+            // by U+001F, no escalation as ''.
+            """
+            CREATE PROCEDURE warden_record_all_unlock(p_key BIGINT, p_ids TEXT[], p_author TEXT, p_ats DOUBLE PRECISION[],
+                p_digests BIGINT[], p_guidelines TEXT[], p_escalations TEXT[], p_replaces BOOLEAN[], p_recorded DOUBLE PRECISION)
+                LANGUAGE plpgsql AS $$
+            BEGIN
+                FOR i IN 1 .. coalesce(array_length(p_ids, 1), 0) LOOP
+                    PERFORM warden_record(p_ids[i], p_author, p_ats[i], p_digests[i], string_to_array(p_guidelines[i], chr(31)),
+                        nullif(p_escalations[i], ''), p_replaces[i], p_recorded);
+                END LOOP;
+                COMMIT;
+                IF NOT pg_advisory_unlock(p_key) THEN
+                    RAISE EXCEPTION 'warden: the author''s lock % was not held', p_key;
+                END IF;
+            END
+            $$
+            """,
             // Undoes one post's rows and puts back what it superseded, as `PostgresLedger.undo` did.
             """
             CREATE FUNCTION warden_undo(p_id TEXT, p_at DOUBLE PRECISION) RETURNS VOID LANGUAGE plpgsql VOLATILE AS $$
