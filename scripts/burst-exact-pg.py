@@ -11,11 +11,14 @@ calls (pg_stat_statements when PG_CLUSTER_OPTIONS loads it) to show the groups w
     python3 scripts/burst-exact-pg.py WARDEN_BINARY POSTS AUTHORS SEED
 """
 import importlib.util, os, sys, tempfile, time, subprocess, shutil
-if len(sys.argv) != 5:
+if len(sys.argv) not in (5, 6):
     raise SystemExit(__doc__)
+import random
 spec = importlib.util.spec_from_file_location("chaos", os.path.join(os.path.dirname(os.path.abspath(__file__)), "chaos-pg.py"))
 chaos = importlib.util.module_from_spec(spec); spec.loader.exec_module(chaos)
 warden, count, authors, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+crashes = int(sys.argv[5]) if len(sys.argv) == 6 else 0
+rng = random.Random(seed)
 root = tempfile.mkdtemp(prefix="warden-burst-exact."); os.chmod(root, 0o755)
 rules = os.path.join(root, "rules"); os.makedirs(rules)
 for name, text in chaos.RULES.items():
@@ -28,6 +31,19 @@ try:
     chaos.drop(inst.spool, "all.jsonl", b"\n".join(d for _, _, d in posts) + b"\n")
     inst.start()
     deadline = time.monotonic() + 300
+    while crashes and not inst.notify.wait_for("READY=1", 60, inst.proc):
+        raise SystemExit("the instance did not start")
+    for n in range(crashes):
+        time.sleep(rng.uniform(0.2, 1.0))
+        if "all.jsonl" in chaos.listdir(os.path.join(inst.spool, "done")):
+            print(f"finished before crash {n + 1}")
+            break
+        processed = len(inst.decisions())
+        chaos.cluster("crash", database)
+        down = rng.uniform(1.0, 3.0)
+        time.sleep(down)
+        chaos.cluster("resume", database)
+        print(f"PostgreSQL crashed after {processed} decisions, down {down:.1f} s")
     while "all.jsonl" not in chaos.listdir(os.path.join(inst.spool, "done")):
         assert time.monotonic() < deadline and inst.proc.poll() is None, "pg run did not finish"
         time.sleep(0.1)
