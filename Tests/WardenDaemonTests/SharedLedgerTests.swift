@@ -88,6 +88,79 @@ struct SharedLedgerTests {
         #expect(untouched == 2)
     }
 
+    /// The author's lock is a session-level one (two round trips a post, docs/STORAGE.md): it
+    /// is held while a post is judged and never outlives the judgement, whether it wrote,
+    /// only read, or threw after reading (the connection is then closed, which releases it).
+    @Test func anAuthorsLockNeverOutlivesItsJudgement() throws {
+        let settings = try FreshStore.freshDatabase()
+        let host = try PostgresLedger(settings: settings, logger: logger), other = try PostgresLedger(settings: settings, logger: logger)
+        let key = PostgresLedger.lockKey(of: "u1")
+        func heldElsewhere() throws -> Bool {
+            try other.sessions.withTransaction { try !($0.run("SELECT pg_try_advisory_xact_lock(\(key))", logger: logger).first?.decode(Bool.self) ?? false) }
+        }
+        func takenWithin5s() throws {
+            try other.sessions.withTransaction { connection in
+                try connection.run("SET LOCAL lock_timeout = '5s'", logger: logger)
+                try connection.run("SELECT pg_advisory_xact_lock(\(key))", logger: logger)
+            }
+        }
+        try host.withAuthor("u1") { session in
+            _ = try session.author("u1", postsSince: .distantPast, maxPosts: 512)
+            #expect(try heldElsewhere(), "held from the read")
+            try session.record(LedgerChange(postID: "p1", author: "u1", at: Date(), textDigest: 1, strikeGuidelines: ["spam"]))
+        }
+        #expect(try !heldElsewhere(), "released after the write")
+        #expect(try host.standing(of: "u1").strikes.count == 1)
+        try host.withAuthor("u1") { _ = try $0.author("u1", postsSince: .distantPast, maxPosts: 512) }
+        #expect(try !heldElsewhere(), "released after a read alone")
+        struct Interrupted: Error {}
+        #expect(throws: Interrupted.self) {
+            try host.withAuthor("u1") { session in
+                _ = try session.author("u1", postsSince: .distantPast, maxPosts: 512)
+                try session.record(LedgerChange(postID: "p2", author: "u1", at: Date(), textDigest: 2, strikeGuidelines: ["spam"]))
+                throw Interrupted()
+            }
+        }
+        try takenWithin5s()
+        #expect(try host.standing(of: "u1").strikes.count == 1, "nothing of the interrupted judgement written")
+    }
+
+    /// An author's consecutive posts judged under one lock (`Workers`): one read, then all
+    /// their rows in one write, in order (an edit in the same group supersedes the post it
+    /// edits, and undoing the edit puts the original back), and the lock released after.
+    @Test func consecutivePostsOfAnAuthorAreWrittenTogetherInOrder() throws {
+        let settings = try FreshStore.freshDatabase()
+        let host = try PostgresLedger(settings: settings, logger: logger), other = try PostgresLedger(settings: settings, logger: logger)
+        let first = Date(timeIntervalSince1970: 1000), edit = Date(timeIntervalSince1970: 2000)
+        var edited = LedgerChange(postID: "p1", author: "u1", at: edit, textDigest: 3, strikeGuidelines: ["attacks"])
+        edited.replaces = true
+        edited.escalation = .holdAuthor
+        try host.withAuthor("u1") { session in
+            #expect(try session.author("u1", postsSince: .distantPast, maxPosts: 512) == nil)
+            try session.record(LedgerChange(postID: "p0", author: "u1", at: first, textDigest: 1, strikeGuidelines: ["spam", "profanity"]))
+            try session.record(LedgerChange(postID: "p1", author: "u1", at: first, textDigest: 2, strikeGuidelines: ["profanity"]))
+            try session.record(LedgerChange(postID: "p2", author: "u1", at: first, textDigest: 4, strikeGuidelines: []))
+            try session.record(edited)
+        }
+        // A guideline the procedure's separator cannot carry: the same rows, one statement each.
+        try host.withAuthor("u1") { session in
+            #expect(try session.author("u1", postsSince: .distantPast, maxPosts: 512)?.posts.count == 3)
+            try session.record(LedgerChange(postID: "p3", author: "u1", at: edit, textDigest: 5, strikeGuidelines: ["odd\u{1F}name"]))
+            try session.record(LedgerChange(postID: "p4", author: "u1", at: edit, textDigest: 6, strikeGuidelines: []))
+        }
+        let key = PostgresLedger.lockKey(of: "u1")
+        #expect(try other.sessions.withTransaction { try $0.run("SELECT pg_try_advisory_xact_lock(\(key))", logger: logger).first?.decode(Bool.self) } == true)
+        let record = try #require(try other.author("u1", postsSince: .distantPast, maxPosts: 512))
+        #expect(record.standing.strikes.map { "\($0.postID):\($0.guideline)" }.sorted() == ["p0:profanity", "p0:spam", "p1:attacks", "p3:odd\u{1F}name"])
+        #expect(record.posts.map(\.postID).sorted() == ["p0", "p1", "p2", "p3", "p4"])
+        #expect(record.posts.first { $0.postID == "p1" }?.textDigest == 3)
+        #expect(record.standing.escalations.map(\.postID) == ["p1"])
+        try other.undo([(postID: "p1", at: edit)])
+        let undone = try #require(try other.author("u1", postsSince: .distantPast, maxPosts: 512))
+        #expect(undone.standing.strikes.map { "\($0.postID):\($0.guideline)" }.sorted() == ["p0:profanity", "p0:spam", "p1:profanity", "p3:odd\u{1F}name"])
+        #expect(undone.standing.escalations.isEmpty)
+    }
+
     /// Several instances starting at once migrate once; the schema version is recorded.
     @Test func instancesStartingTogetherMigrateOnce() throws {
         let settings = try FreshStore.freshDatabase()

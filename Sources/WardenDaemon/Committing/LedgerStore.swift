@@ -40,14 +40,14 @@ protocol LedgerStore: AnyObject, Sendable {
 }
 
 /// A ledger several daemons write at once. How instances agree on an author's order:
-/// a post's whole read-decide-write runs in one transaction that first takes a lock on the
-/// author (PostgreSQL: `pg_advisory_xact_lock` on a 64-bit hash of the author id), so two
+/// a post's whole read-decide-write runs under a lock on the author (PostgreSQL: an advisory
+/// lock on a 64-bit hash of the author id, held until the post's rows are committed), so two
 /// instances never judge one author at the same time, and each post sees every post of the
 /// author committed before it, on any host. docs/STORAGE.md has the reasoning and the cost.
 protocol SharedAuthors: Sendable {
-    /// Runs `body` with `author` locked, inside one transaction committed when `body`
-    /// returns and rolled back when it throws. `body` reads the author through the session,
-    /// judges, and writes the post's change through it.
+    /// Runs `body` with `author` locked; what `body` records is committed when it returns,
+    /// and nothing is when it throws. `body` reads the author through the session, judges,
+    /// and writes the post's change through it.
     func withAuthor<T>(_ author: String, _ body: (any AuthorSession) throws -> T) throws -> T
 }
 

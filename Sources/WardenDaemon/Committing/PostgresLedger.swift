@@ -8,7 +8,7 @@ import WardenCore
 /// the same meaning as the SQLite `Ledger`; see `PostgresSchema` for the migrations.
 ///
 /// What differs is that other hosts write the same authors. So no author's past is trusted
-/// from memory: each post's read-decide-write is one transaction under the author's
+/// from memory: each post's read-decide-write happens under the author's
 /// advisory lock (`withAuthor`), and the committer's batch transaction carries only what
 /// is not an author's post (nothing, today: pardons are in force the moment a moderator
 /// writes them). docs/STORAGE.md has the reasoning and the measured cost.
@@ -45,27 +45,132 @@ final class PostgresLedger: LedgerStore, SharedAuthors, Sendable {
 
     // MARK: Shared authors
 
+    /// Two round trips a post rather than six (docs/STORAGE.md, "Round trips"): the author's
+    /// first read takes the lock and reads in one statement (`warden_lock_read`), and one
+    /// `CALL warden_record_unlock` writes the post's rows, commits them and then releases the
+    /// lock. The lock is a session-level one, held from the read to after the write's commit,
+    /// so it needs no BEGIN and COMMIT of its own.
+    ///
+    /// Writes are sent when `body` returns (or before a later read or undo in it), so a body
+    /// that throws leaves nothing. On any error the connection is closed (`withConnection`),
+    /// which releases the lock; a lock is never left on an idle connection.
+    ///
+    /// A body that undoes a post first (a retry, or a post left in processing/) runs as
+    /// before: one transaction holding the transaction-level lock, so the undo and the
+    /// post's new rows commit together and no other host sees the post without its rows.
     func withAuthor<T>(_ author: String, _ body: (any AuthorSession) throws -> T) throws -> T {
-        try sessions.withTransaction { connection in
-            try connection.run("SELECT pg_advisory_xact_lock(\(Self.lockKey(of: author)))", logger: logger)
-            return try body(Session(connection: connection, logger: logger))
+        try sessions.withConnection { connection in
+            let session = Session(connection: connection, logger: logger, key: Self.lockKey(of: author))
+            let result = try body(session)
+            try session.finish()
+            return result
         }
     }
 
-    private struct Session: AuthorSession {
-        var connection: PostgresConnection
-        var logger: Logger
+    private final class Session: AuthorSession {
+        enum State { case unlocked, locked, transaction }
+        let connection: PostgresConnection
+        let logger: Logger
+        let key: Int64
+        var state = State.unlocked
+        var pending: [LedgerChange] = []
+
+        init(connection: PostgresConnection, logger: Logger, key: Int64) {
+            self.connection = connection
+            self.logger = logger
+            self.key = key
+        }
 
         func author(_ author: String, postsSince: Date, maxPosts: Int) throws -> AuthorRecord? {
-            try PostgresLedger.author(author, postsSince: postsSince, maxPosts: maxPosts, on: connection, logger: logger)
+            try flush()
+            guard state == .unlocked else {
+                return try PostgresLedger.author(author, postsSince: postsSince, maxPosts: maxPosts, on: connection, logger: logger)
+            }
+            let rows = try connection.run("""
+                SELECT r_kind, r_post_id, r_at, r_digest, r_text FROM warden_lock_read(\(key), \(author), \(postsSince.timeIntervalSince1970), \(Int64(maxPosts)))
+                """, logger: logger)
+            state = .locked
+            return try PostgresLedger.authorRecord(from: rows)
         }
 
         func record(_ change: LedgerChange) throws {
-            try PostgresLedger.apply(change, recorded: Date().timeIntervalSince1970, on: connection, logger: logger)
+            pending.append(change)
         }
 
         func undo(postID: String, at: Date) throws {
+            try flush()
+            if state == .unlocked {
+                try connection.run("BEGIN", logger: logger)
+                state = .transaction
+                try connection.run("SELECT pg_advisory_xact_lock(\(key))", logger: logger)
+            }
             try PostgresLedger.undo(postID: postID, at: at, on: connection, logger: logger)
+        }
+
+        /// Sends the writes `record` kept; under the lock (taken now if nothing was read).
+        func flush() throws {
+            guard !pending.isEmpty else { return }
+            if state == .unlocked {
+                try connection.run("SELECT pg_advisory_lock(\(key))", logger: logger)
+                state = .locked
+            }
+            let recorded = Date().timeIntervalSince1970
+            if pending.count > 1 && state == .locked {
+                // Several posts' rows commit together, as one transaction did.
+                try connection.run("BEGIN", logger: logger)
+                for change in pending { try PostgresLedger.apply(change, recorded: recorded, on: connection, logger: logger) }
+                try connection.run("COMMIT", logger: logger)
+            } else {
+                for change in pending { try PostgresLedger.apply(change, recorded: recorded, on: connection, logger: logger) }
+            }
+            pending = []
+        }
+
+        /// Writes what is pending, then commits or unlocks.
+        func finish() throws {
+            if pending.count == 1 && state != .transaction {
+                // The common case, one round trip: the post's rows, their commit and the unlock.
+                if state == .unlocked {
+                    try connection.run("SELECT pg_advisory_lock(\(key))", logger: logger)
+                    state = .locked
+                }
+                let change = pending[0]
+                try connection.run("""
+                    CALL warden_record_unlock(\(key), \(change.postID), \(change.author), \(change.at.timeIntervalSince1970),
+                        \(Int64(bitPattern: change.textDigest)), \(change.strikeGuidelines)::TEXT[], \(change.escalation?.rawValue)::TEXT,
+                        \(change.replaces), \(Date().timeIntervalSince1970))
+                    """, logger: logger)
+                pending = []
+                state = .unlocked
+                return
+            }
+            if pending.count > 1 && state == .locked, Set(pending.map(\.author)).count == 1,
+               !pending.contains(where: { $0.strikeGuidelines.contains { $0.unicodeScalars.contains("\u{1F}") } }) {
+                // An author's consecutive posts (`Workers`): all their rows in one round trip.
+                let separator = "\u{1F}"
+                try connection.run("""
+                    CALL warden_record_all_unlock(\(key), \(pending.map(\.postID))::TEXT[], \(pending[0].author),
+                        \(pending.map { $0.at.timeIntervalSince1970 })::DOUBLE PRECISION[], \(pending.map { Int64(bitPattern: $0.textDigest) })::BIGINT[],
+                        \(pending.map { $0.strikeGuidelines.joined(separator: separator) })::TEXT[], \(pending.map { $0.escalation?.rawValue ?? "" })::TEXT[],
+                        \(pending.map(\.replaces))::BOOLEAN[], \(Date().timeIntervalSince1970))
+                    """, logger: logger)
+                pending = []
+                state = .unlocked
+                return
+            }
+            try flush()
+            switch state {
+            case .unlocked:
+                break
+            case .locked:
+                let released = try connection.run("SELECT pg_advisory_unlock(\(key))", logger: logger).first?.decode(Bool.self)
+                guard released == true else {
+                    throw PostgresLedgerError(doing: "release an author's lock", reason: "the lock was not held")
+                }
+            case .transaction:
+                try connection.run("COMMIT", logger: logger)
+            }
+            state = .unlocked
         }
     }
 
@@ -78,7 +183,6 @@ final class PostgresLedger: LedgerStore, SharedAuthors, Sendable {
     /// The author's posts, strikes and escalations (as `Ledger.author`) in one round trip:
     /// three indexed reads joined by UNION ALL, ordered here as the SQLite ledger orders them.
     static func author(_ author: String, postsSince: Date, maxPosts: Int, on connection: PostgresConnection, logger: Logger) throws -> AuthorRecord? {
-        var record = AuthorRecord()
         let since = postsSince.timeIntervalSince1970
         let rows = try connection.run("""
             SELECT 'p', post_id, at, digest, NULL FROM (
@@ -86,6 +190,12 @@ final class PostgresLedger: LedgerStore, SharedAuthors, Sendable {
             UNION ALL SELECT 's', post_id, at, NULL, guideline FROM strikes WHERE author = \(author)
             UNION ALL SELECT 'e', post_id, at, NULL, action FROM escalations WHERE author = \(author)
             """, logger: logger)
+        return try authorRecord(from: rows)
+    }
+
+    /// Rows of (kind 'p'/'s'/'e', post id, time, digest, guideline or action) as an author's record.
+    static func authorRecord(from rows: PostgresQueryResult) throws -> AuthorRecord? {
+        var record = AuthorRecord()
         for row in rows {
             let (kind, postID, at, digest, text) = try row.decode((String, String, Double, Int64?, String?).self)
             let time = Date(timeIntervalSince1970: at)
@@ -116,26 +226,7 @@ final class PostgresLedger: LedgerStore, SharedAuthors, Sendable {
     /// Deletes one post's rows (matched by id and event time, so a later edit's rows stay)
     /// and puts back what it superseded, as `Ledger.undo` does on SQLite.
     static func undo(postID id: String, at date: Date, on connection: PostgresConnection, logger: Logger) throws {
-        let at = date.timeIntervalSince1970
-        try connection.run("DELETE FROM strikes WHERE post_id = \(id) AND at = \(at)", logger: logger)
-        try connection.run("DELETE FROM posts WHERE post_id = \(id) AND at = \(at)", logger: logger)
-        try connection.run("DELETE FROM escalations WHERE post_id = \(id) AND at = \(at)", logger: logger)
-        try connection.run("""
-            INSERT INTO strikes(post_id, guideline, author, at)
-                SELECT post_id, guideline, author, at FROM superseded WHERE post_id = \(id) AND by_at = \(at) AND kind = 'strike'
-            ON CONFLICT (post_id, guideline) DO UPDATE SET author = excluded.author, at = excluded.at
-            """, logger: logger)
-        try connection.run("""
-            INSERT INTO posts(post_id, author, at, digest)
-                SELECT post_id, author, at, digest FROM superseded WHERE post_id = \(id) AND by_at = \(at) AND kind = 'post'
-            ON CONFLICT (post_id) DO UPDATE SET author = excluded.author, at = excluded.at, digest = excluded.digest
-            """, logger: logger)
-        try connection.run("""
-            INSERT INTO escalations(post_id, author, action, at)
-                SELECT post_id, author, action, at FROM superseded WHERE post_id = \(id) AND by_at = \(at) AND kind = 'escalation'
-            ON CONFLICT (post_id) DO UPDATE SET author = excluded.author, action = excluded.action, at = excluded.at
-            """, logger: logger)
-        try connection.run("DELETE FROM superseded WHERE post_id = \(id) AND by_at = \(at)", logger: logger)
+        try connection.run("SELECT warden_undo(\(id), \(date.timeIntervalSince1970))", logger: logger)
     }
 
     func commit(_ operations: [LedgerOperation]) throws {
@@ -161,41 +252,10 @@ final class PostgresLedger: LedgerStore, SharedAuthors, Sendable {
 
     /// One judged post's rows (as `Ledger.commit` writes a `.judged`).
     static func apply(_ change: LedgerChange, recorded: Double, on connection: PostgresConnection, logger: Logger) throws {
-        let id = change.postID
-        let at = change.at.timeIntervalSince1970
-        if change.replaces {
-            try connection.run("""
-                INSERT INTO superseded(post_id, by_at, recorded, kind, author, at, guideline)
-                    SELECT post_id, \(at), \(recorded), 'strike', author, at, guideline FROM strikes WHERE post_id = \(id) AND at <> \(at)
-                """, logger: logger)
-            try connection.run("""
-                INSERT INTO superseded(post_id, by_at, recorded, kind, author, at, digest)
-                    SELECT post_id, \(at), \(recorded), 'post', author, at, digest FROM posts WHERE post_id = \(id) AND at <> \(at)
-                """, logger: logger)
-            try connection.run("""
-                INSERT INTO superseded(post_id, by_at, recorded, kind, author, at, action)
-                    SELECT post_id, \(at), \(recorded), 'escalation', author, at, action FROM escalations WHERE post_id = \(id) AND at <> \(at)
-                """, logger: logger)
-        }
-        try connection.run("DELETE FROM strikes WHERE post_id = \(id)", logger: logger)
-        for guideline in change.strikeGuidelines {
-            try connection.run("""
-                INSERT INTO strikes(post_id, guideline, author, at) VALUES (\(id), \(guideline), \(change.author), \(at))
-                ON CONFLICT (post_id, guideline) DO UPDATE SET author = excluded.author, at = excluded.at
-                """, logger: logger)
-        }
         try connection.run("""
-            INSERT INTO posts(post_id, author, at, digest) VALUES (\(id), \(change.author), \(at), \(Int64(bitPattern: change.textDigest)))
-            ON CONFLICT (post_id) DO UPDATE SET author = excluded.author, at = excluded.at, digest = excluded.digest
+            SELECT warden_record(\(change.postID), \(change.author), \(change.at.timeIntervalSince1970), \(Int64(bitPattern: change.textDigest)),
+                \(change.strikeGuidelines)::TEXT[], \(change.escalation?.rawValue)::TEXT, \(change.replaces), \(recorded))
             """, logger: logger)
-        if let escalation = change.escalation {
-            try connection.run("""
-                INSERT INTO escalations(post_id, author, action, at) VALUES (\(id), \(change.author), \(escalation.rawValue), \(at))
-                ON CONFLICT (post_id) DO UPDATE SET author = excluded.author, action = excluded.action, at = excluded.at
-                """, logger: logger)
-        } else if change.replaces {
-            try connection.run("DELETE FROM escalations WHERE post_id = \(id)", logger: logger)
-        }
     }
 
     func prune(strikesBefore: Date, postsBefore: Date) throws {

@@ -67,6 +67,19 @@ final class AuthorOrderedQueue<Job: Sendable>: @unchecked Sendable {
         }
     }
 
+    /// The shard's next job if it is queued already and `matches` it, taken by the worker that
+    /// holds the shard (between its `take()` and `release(shard:)`); else nil. A shared
+    /// ledger judges an author's consecutive posts under one lock this way (`Workers`).
+    func takeNext(shard: Int, where matches: (Job) -> Bool) -> Job? {
+        condition.lock()
+        defer { condition.unlock() }
+        precondition(busy[shard], "takeNext(shard:) by a worker that does not hold the shard")
+        guard let next = queues[shard].first, matches(next) else { return nil }
+        queues[shard].removeFirst()
+        count -= 1
+        return next
+    }
+
     func release(shard: Int) {
         condition.lock()
         busy[shard] = false

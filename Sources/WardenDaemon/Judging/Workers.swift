@@ -59,25 +59,51 @@ final class Workers: Sendable {
                     queue.release(shard: shard)
                     continue
                 }
-                var judged: JudgedPost
+                func hand(_ judgedPost: JudgedPost) {
+                    var judged = judgedPost
+                    let decision = judged.decision
+                    if decision.needsActionFile {
+                        // Written here, on the worker, not flushed: creating files costs the
+                        // kernel more than judging (ext4 inode allocation), and the workers run
+                        // in parallel where the committer is one thread. The committer flushes
+                        // and publishes it; if this write fails (disk full) the committer retries it.
+                        temporaryCounter += 1
+                        let temporary = ".\(decision.postID).json.\(workerIndex)-\(temporaryCounter).tmp"
+                        judged.temporaryName = temporary
+                        judged.temporaryWritten = (try? spool.writeActionTemporary(temporary, bytes: decision.actionFileJSON())) != nil
+                    }
+                    book.queued(author: judged.change.author, sequence: outcomes.push(.judged(judged)))
+                }
                 if let shared {
-                    judged = judgeShared(item, judge: judge, inForce: inForce, historyWindow: historyWindow, book: book, shared: shared, workerIndex: workerIndex)
+                    // The author's posts queued right behind this one (its shard is held) are
+                    // judged under the same lock, with one read and one write (docs/STORAGE.md).
+                    var remaining = [item]
+                    while remaining.count < Self.maxPostsUnderOneLock, let next = queue.takeNext(shard: shard, where: { job in
+                        if case .post(let following) = job { return following.post.authorID == item.post.authorID && following.post.appealOf == nil }
+                        return false
+                    }), case .post(let following) = next {
+                        remaining.append(following)
+                    }
+                    // (The rules may change between two groups: the shadow guard demoting a rule.
+                    // The loop's own judge is rebuilt on the next post, as its generation differs.)
+                    var groupJudge = judge, groupInForce = inForce, groupGeneration = generation, groupWindow = historyWindow
+                    while !remaining.isEmpty {
+                        let current = rulebook.current
+                        if current.generation != groupGeneration {
+                            groupJudge = Judge(ruleSet: current.ruleSet, organisation: configuration.organisation)
+                            groupInForce = current
+                            groupGeneration = current.generation
+                            groupWindow = current.historyWindow(cap: configuration.historyWindow)
+                        }
+                        let judged = judgeShared(remaining, judge: groupJudge, inForce: groupInForce, generation: groupGeneration,
+                                                 historyWindow: groupWindow, book: book, shared: shared, workerIndex: workerIndex)
+                        judged.forEach(hand)
+                        remaining.removeFirst(judged.count)
+                    }
                 } else {
                     lookUp(item.post.authorID, at: item.eventTime, historyWindow: historyWindow, in: book)
-                    judged = decide(item, judge: judge, inForce: inForce, historyWindow: historyWindow, book: book)
+                    hand(decide(item, judge: judge, inForce: inForce, historyWindow: historyWindow, book: book))
                 }
-                let decision = judged.decision
-                if decision.needsActionFile {
-                    // Written here, on the worker, not flushed: creating files costs the
-                    // kernel more than judging (ext4 inode allocation), and the workers run
-                    // in parallel where the committer is one thread. The committer flushes
-                    // and publishes it; if this write fails (disk full) the committer retries it.
-                    temporaryCounter += 1
-                    let temporary = ".\(decision.postID).json.\(workerIndex)-\(temporaryCounter).tmp"
-                    judged.temporaryName = temporary
-                    judged.temporaryWritten = (try? spool.writeActionTemporary(temporary, bytes: decision.actionFileJSON())) != nil
-                }
-                book.queued(author: item.post.authorID, sequence: outcomes.push(.judged(judged)))
             case .pardon(let pardon):
                 book.apply(pardon)
                 book.queued(author: pardon.author, sequence: outcomes.push(.pardon(pardon)))
@@ -107,38 +133,53 @@ final class Workers: Sendable {
         return JudgedPost(fileID: item.fileID, decision: decision, change: change, isEdit: isEdit, claimedAt: item.claimedAt)
     }
 
-    /// A shared ledger: read the author, judge and write the post's change in one
-    /// transaction under the author's lock, so that no other host judges the author in
-    /// between (docs/STORAGE.md). Retried whole with back-off while the database is
-    /// unreachable (one outage, reported by `LedgerOutage`): the post waits in processing/,
-    /// and a retry reads the author afresh.
+    /// At most this many posts of one author are judged under one lock (one read, one write).
+    static let maxPostsUnderOneLock = 64
+
+    /// A shared ledger: read the author, judge and write the posts' changes under the
+    /// author's lock, so that no other host judges the author in between (docs/STORAGE.md).
+    /// `items` are consecutive posts of one author: one read, then each judged on the author's
+    /// past in memory as the SQLite daemon judges (its in-memory book), then all their rows
+    /// in one write. Judging stops early if the rules in force change (the shadow guard
+    /// demoted a rule): the posts judged so far are returned and written, the rest are
+    /// judged next under a lock of their own. Retried whole with back-off while the database
+    /// is unreachable (one outage, reported by `LedgerOutage`): the posts wait in
+    /// processing/, and a retry reads the author afresh.
     ///
     /// A retried post, or one an earlier run left in processing/, first undoes its own rows
     /// inside the locked transaction: a failure may have been a lost reply to a COMMIT that
     /// did happen, and judging on a past that holds the post's own strike would count it twice.
-    private func judgeShared(_ item: PostJob, judge: Judge, inForce: RulesInForce, historyWindow: TimeInterval, book: AuthorBook,
-                             shared: any SharedAuthors, workerIndex: Int) -> JudgedPost {
-        let author = item.post.authorID
+    private func judgeShared(_ items: [PostJob], judge: Judge, inForce: RulesInForce, generation: Int, historyWindow: TimeInterval,
+                             book: AuthorBook, shared: any SharedAuthors, workerIndex: Int) -> [JudgedPost] {
+        let author = items[0].post.authorID
         var retry = Retry(logger: logger, message: "cannot judge an author under the shared ledger's lock; the post waits in processing/ and is retried",
                           metadata: ["author": "\(author)"])
         retry.outage = outage
         retry.party = "worker-\(workerIndex)"
+        // How many posts a failed attempt may have written: a retry undoes those.
+        var attempted = 0
         var judged = retry.untilSuccess { failedAttempts in
-            try shared.withAuthor(author) { session -> JudgedPost in
-                if failedAttempts > 0 || item.recovered {
+            try shared.withAuthor(author) { session -> [JudgedPost] in
+                for (index, item) in items.enumerated().reversed() where (failedAttempts > 0 && index < attempted) || item.recovered {
                     try session.undo(postID: item.post.id, at: item.eventTime)
                 }
-                let fetched = try session.author(author, postsSince: item.eventTime.addingTimeInterval(-historyWindow),
+                let earliest = items.map(\.eventTime).min() ?? items[0].eventTime
+                let fetched = try session.author(author, postsSince: earliest.addingTimeInterval(-historyWindow),
                                                  maxPosts: historyWindow > 0 ? AuthorRecord.maxPostTraces : 0)
-                book.adopt(fetched, author: author, at: item.eventTime, historyWindow: historyWindow)
-                let judged = decide(item, judge: judge, inForce: inForce, historyWindow: historyWindow, book: book)
-                try session.record(judged.change)
+                book.adopt(fetched, author: author, at: earliest, historyWindow: historyWindow)
+                var judged: [JudgedPost] = []
+                for item in items {
+                    if !judged.isEmpty && rulebook.current.generation != generation { break }
+                    judged.append(decide(item, judge: judge, inForce: inForce, historyWindow: historyWindow, book: book))
+                }
+                for post in judged { try session.record(post.change) }
+                attempted = max(attempted, judged.count)
                 return judged
             }
         }
         metrics.authorReads.increment()
         book.drop(author: author)
-        judged.changeWritten = true
+        for index in judged.indices { judged[index].changeWritten = true }
         return judged
     }
 
