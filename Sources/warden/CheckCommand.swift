@@ -30,11 +30,24 @@ struct CheckCommand: ParsableCommand {
                         } else {
                             w.null()
                         }
+                        let branches = ruleSet.branchGateLiterals(of: pattern)
+                        if !branches.isEmpty {
+                            w.key("branch_gates")
+                            w.beginArray()
+                            for branch in branches {
+                                w.beginArray(); for literal in branch { w.string(literal) }; w.endArray()
+                            }
+                            w.endArray()
+                        }
                         w.endObject()
                         Output.standard.write(w.bytes + [0x0A])
                     } else {
                         let oneLine = pattern.pattern.source.replacingOccurrences(of: "\n", with: "\\n")
-                        let gate = ruleSet.gateLiterals(of: pattern).map { $0.map { "[\($0)]" }.joined(separator: " and ") } ?? "(every post)"
+                        var gate = ruleSet.gateLiterals(of: pattern).map { $0.map { "[\($0)]" }.joined(separator: " and ") } ?? "(every post)"
+                        let branches = ruleSet.branchGateLiterals(of: pattern)
+                        if !branches.isEmpty {
+                            gate += "; and one branch's: " + branches.map { "(" + $0.map { "[\($0)]" }.joined(separator: " and ") + ")" }.joined(separator: " or ")
+                        }
                         Output.standard.line("\(rule.id)\t\(view)\t\(pattern.pattern.isCaseless ? "i" : "-")\t\(oneLine)\tgate: \(gate)")
                     }
                 }
