@@ -254,6 +254,7 @@ struct MatchPlan: Sendable {
         }
         // Branch sets go after every pattern's further sets, so that `patternAlsoStart` still
         // names each pattern's own.
+        plan.branchSetStart = [Int32(plan.alsoStart.count - 1)]
         for requirement in requirements {
             for branch in requirement.branches {
                 for clause in branch {
