@@ -43,12 +43,8 @@ struct CheckCommand: ParsableCommand {
                         Output.standard.write(w.bytes + [0x0A])
                     } else {
                         let oneLine = pattern.pattern.source.replacingOccurrences(of: "\n", with: "\\n")
-                        var gate = ruleSet.gateLiterals(of: pattern).map { $0.map { "[\($0)]" }.joined(separator: " and ") } ?? "(every post)"
-                        let branches = ruleSet.branchGateLiterals(of: pattern)
-                        if !branches.isEmpty {
-                            gate += "; and one branch's: " + branches.map { "(" + $0.map { "[\($0)]" }.joined(separator: " and ") + ")" }.joined(separator: " or ")
-                        }
-                        Output.standard.line("\(rule.id)\t\(view)\t\(pattern.pattern.isCaseless ? "i" : "-")\t\(oneLine)\tgate: \(gate)")
+                        Output.standard.line(
+                            "\(rule.id)\t\(view)\t\(pattern.pattern.isCaseless ? "i" : "-")\t\(oneLine)\tgate: \(ruleSet.gateDescription(of: pattern))")
                     }
                 }
             }

@@ -44,6 +44,16 @@ public struct RuleSet: Sendable {
         }
     }
 
+    /// What must occur in a post for `pattern` to run, in one line: `[a | b] and [c]`, then
+    /// any branch gates (`; and one branch's: ([a] and [c]) or ([b])`), or `(every post)`.
+    /// `warden check --print-patterns` and `warden scan --profile` both show it.
+    public func gateDescription(of pattern: RulePattern) -> String {
+        func all(_ sets: [String]) -> String { sets.map { "[\($0)]" }.joined(separator: " and ") }
+        guard let sets = gateLiterals(of: pattern) else { return "(every post)" }
+        let branches = branchGateLiterals(of: pattern)
+        return all(sets) + (branches.isEmpty ? "" : "; and one branch's: " + branches.map { "(" + all($0) + ")" }.joined(separator: " or "))
+    }
+
     /// Per top-level branch of `pattern`, the literal sets a match through that branch needs
     /// (each set as `gateLiterals` shows one); empty when the pattern has no branch gate.
     public func branchGateLiterals(of pattern: RulePattern) -> [[String]] {
