@@ -12,6 +12,9 @@ struct BranchGateTests {
     /// Patterns whose branch gates must not skip a post they match: case, inline flags,
     /// optional groups, lookarounds, classes, back-references, \Q…\E and digits.
     static let tricky = [
+        // First, so that its further sets come first in the plan's table of sets, where the
+        // branch sets follow them (d1df19f numbered the branch sets from 0 and failed here).
+        #"\bmay\s(?:you|he)\s(?:suffer|rot)\b"#,
         fruit,
         #"(?i)\bRED\b[^.]*\bAPPLE\b|\bGREEN\b[^.]*\bKIWI\b"#,
         #"\bred (?:ripe )?apple\b|(?:very )?green kiwi\b"#,
@@ -29,7 +32,7 @@ struct BranchGateTests {
         "green apple", "red apple", "a red and shiny apple", "green kiwi", "GREEN KIWI", "Red Apple",
         "red kiwi, green apple", "red. apple", "red ripe apple", "very green kiwi", "red red apple",
         "green green apple", "red 3 apples", "3 green kiwis", "red.x apple", "kiwi", "green pear kiwi",
-        "ɢreen kiwi", "réd apple", "redapple greenkiwi", "a post about the weather",
+        "ɢreen kiwi", "réd apple", "redapple greenkiwi", "may you rot, red apple", "a post about the weather",
     ]
 
     /// One rule per pattern, and with `everyView` two more: on the original text, caseless and case-sensitive.
