@@ -26,13 +26,20 @@ struct BranchGateTests {
         #"\bred\b[^.]*\bapple\b|kiwi"#,
         #"(?:\bred\b[^.]*\bapple\b|\bgreen\b[^.]*\bkiwi\b)"#,
         #"\bred\b[^.]*\bapple\b|(?x) \b green \b [^.]* \b kiwi \b"#,
+        // A group that the one top-level branch must match once: its branches are gated too.
+        #"\bsay (?:red\s+(?:ripe\s+)?apple|green\s+kiwi)\b"#,
+        #"\b(?:red|green)\s+(?:big\s+apple|small\s+kiwi)s?\b"#,
+        #"(?:red\s+apple|green\s+kiwi)?\s*pear"#,
+        #"(?:red\s+apple|green\s+kiwi)+s"#,
+        #"(?:red\s+apple|green\s+kiwi){0,2}pear"#,
     ]
 
     static let texts = [
         "green apple", "red apple", "a red and shiny apple", "green kiwi", "GREEN KIWI", "Red Apple",
         "red kiwi, green apple", "red. apple", "red ripe apple", "very green kiwi", "red red apple",
         "green green apple", "red 3 apples", "3 green kiwis", "red.x apple", "kiwi", "green pear kiwi",
-        "ɢreen kiwi", "réd apple", "redapple greenkiwi", "may you rot, red apple", "a post about the weather",
+        "ɢreen kiwi", "réd apple", "redapple greenkiwi", "may you rot, red apple", "say red ripe apple", "say green kiwi", "say green apple", "red small kiwis",
+        "green big apple", "pear", "red apple pear", "green kiwired apples", "a post about the weather",
     ]
 
     /// One rule per pattern, and with `everyView` two more: on the original text, caseless and case-sensitive.
@@ -68,6 +75,12 @@ struct BranchGateTests {
         #expect(branches == [[["apple"], ["red"]], [["green"], ["kiwi"]]])
         // One set per branch: the union says it all, so there is no branch gate.
         #expect(LiteralPrefixes.extract(#"\bovercharged\b|\bdouble charged\b"#)?.branches == [])
+        // A required group's branches, each with what the rest of the pattern needs.
+        let group = try #require(LiteralPrefixes.extract(#"\bsay (?:red\s+apple|green\s+kiwi)\b"#))
+        #expect(group.branches.map { Set($0.map { Set($0.map(\.text)) }) } == [[["apple"], ["red"], ["say "]], [["green"], ["kiwi"], ["say "]]])
+        // An optional or repeated group is not required once: no branch gate from it.
+        #expect(LiteralPrefixes.extract(#"(?:red\s+apple|green\s+kiwi)?\s*pear"#)?.branches == [])
+        #expect(LiteralPrefixes.extract(#"(?:red\s+apple|green\s+kiwi)+s"#)?.branches == [])
         // A branch that needs nothing certain leaves the whole pattern ungated, as before.
         #expect(LiteralPrefixes.extract(#"\bred\b.*\bapple\b|\w+"#) == nil)
     }

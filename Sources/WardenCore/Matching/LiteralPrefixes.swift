@@ -71,7 +71,15 @@ enum LiteralPrefixes {
         var parser = Parser(Array(pattern.unicodeScalars))
         guard let branches = parser.branches(depth: 0, before: .none), parser.atEnd else { return nil }
         guard var requirement = combine(lowered(Parser.union(branches))) else { return nil }
-        if branches.count > 1 { requirement.branches = branchSets(branches) }
+        if branches.count > 1 {
+            requirement.branches = branchSets(branches)
+        } else if let index = parser.requiredGroups.firstIndex(where: { $0.contains { (combine(lowered($0))?.also.count ?? 0) > 0 } }) {
+            // One top-level branch that must match one branch of a group, one of whose branches
+            // needs several sets (otherwise the group's union among the pattern's sets says as
+            // much): each of the group's branches, with the sets the rest of the pattern needs.
+            let rest = branches[0].filter { $0.requiredGroup != index }
+            requirement.branches = branchSets(parser.requiredGroups[index].map { $0 + rest })
+        }
         return requirement
     }
 
@@ -154,6 +162,9 @@ enum LiteralPrefixes {
     struct Clause {
         var pieces: [Piece]
         var atStart: Bool
+        /// For the union of a group in `Parser.requiredGroups`, its index there: each of the
+        /// group's branches implies it, so a branch gate leaves it out.
+        var requiredGroup: Int? = nil
         var scoreKey: Set<Literal> { Set(pieces.map(\.literal)) }
     }
 
@@ -161,6 +172,10 @@ enum LiteralPrefixes {
         let chars: [Unicode.Scalar]
         var index = 0
         var extended = false
+        /// The branches of each group with several that a top-level branch must match once (no
+        /// quantifier), in pattern order: `\b(?:a b|c d)\b` has one. Their word edges are not
+        /// settled by what follows the group, which only makes them weaker.
+        var requiredGroups: [[[Clause]]] = []
 
         init(_ chars: [Unicode.Scalar]) { self.chars = chars }
 
@@ -460,11 +475,17 @@ enum LiteralPrefixes {
                     let saveExtended = extended
                     extended = groupExtended
                     index = bodyStart
-                    let inner = alternation(depth: depth + 1, before: edge)
+                    let innerBranches = branches(depth: depth + 1, before: edge)
+                    let inner = innerBranches.map(Self.union)
                     guard peek == ")" else { return nil }
                     index += 1
                     extended = saveExtended
                     let quantified = quantifier()
+                    var group: Int?
+                    if depth == 0, quantified == nil, let innerBranches, innerBranches.count > 1 {
+                        group = requiredGroups.count
+                        requiredGroups.append(innerBranches)
+                    }
                     settle(.none)
                     if var inner, quantified != true {
                         if quantified == false {
@@ -477,7 +498,9 @@ enum LiteralPrefixes {
                                 }
                             }
                         }
-                        for clause in inner { consider(Clause(pieces: clause.pieces, atStart: !consumedBefore && clause.atStart)) }
+                        for clause in inner {
+                            consider(Clause(pieces: clause.pieces, atStart: !consumedBefore && clause.atStart, requiredGroup: group))
+                        }
                     }
                     edge = .none
                     consumedBefore = true
