@@ -30,12 +30,21 @@ struct CheckCommand: ParsableCommand {
                         } else {
                             w.null()
                         }
+                        let branches = ruleSet.branchGateLiterals(of: pattern)
+                        if !branches.isEmpty {
+                            w.key("branch_gates")
+                            w.beginArray()
+                            for branch in branches {
+                                w.beginArray(); for literal in branch { w.string(literal) }; w.endArray()
+                            }
+                            w.endArray()
+                        }
                         w.endObject()
                         Output.standard.write(w.bytes + [0x0A])
                     } else {
                         let oneLine = pattern.pattern.source.replacingOccurrences(of: "\n", with: "\\n")
-                        let gate = ruleSet.gateLiterals(of: pattern).map { $0.map { "[\($0)]" }.joined(separator: " and ") } ?? "(every post)"
-                        Output.standard.line("\(rule.id)\t\(view)\t\(pattern.pattern.isCaseless ? "i" : "-")\t\(oneLine)\tgate: \(gate)")
+                        Output.standard.line(
+                            "\(rule.id)\t\(view)\t\(pattern.pattern.isCaseless ? "i" : "-")\t\(oneLine)\tgate: \(ruleSet.gateDescription(of: pattern))")
                     }
                 }
             }

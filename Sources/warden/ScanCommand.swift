@@ -15,7 +15,7 @@ struct ScanCommand: ParsableCommand {
     @OptionGroup var organisation: OrganisationOptions
     @Option(name: .long, help: "Output format: json (one decision per line, the default) or text.") var format: OutputFormat = .json
     @Flag(name: .long, help: "Print only posts that need an action.") var actionsOnly = false
-    @Flag(name: .long, help: "At the end, print on stderr the time spent in each rule's patterns, slowest first.") var profile = false
+    @Flag(name: .long, help: "At the end, print on stderr the time spent in each rule's patterns, slowest first, and under each the literals that must occur for each of its patterns to run (its gate).") var profile = false
 
     func run() throws {
         let settings = try config.settings()
@@ -78,6 +78,10 @@ struct ScanCommand: ParsableCommand {
             let rule = judge.ruleSet.rules[index]
             let share = String(format: "%5.1f%%", 100 * Double(judge.ruleRuns[index]) / Double(max(posts, 1)))
             Output.error("\(perPost(judge.ruleTime[index]))  pattern runs per post: \(share)  \(rule.id)  [\(rule.location)]")
+            // Why it runs so often (issue 15 item 3): what each of its patterns waits for.
+            for pattern in rule.allPatterns {
+                Output.error("      gate [\(pattern.location)]: \(judge.ruleSet.gateDescription(of: pattern))")
+            }
         }
     }
 }

@@ -222,7 +222,8 @@ public final class Judge {
             for gated in hitPatterns {
                 let start = firstHit[gated]
                 firstHit[gated] = Int.max
-                guard hasFurtherLiterals(gated, plan: plan, subject: subject, hasDigit: &hasDigit) else { continue }
+                guard hasFurtherLiterals(gated, plan: plan, subject: subject, hasDigit: &hasDigit),
+                      hasSomeBranch(gated, plan: plan, subject: subject, hasDigit: &hasDigit) else { continue }
                 runPattern(plan.gated[gated], on: subject, from: plan.gatedAtStart[gated] ? start : 0, view: view, author: author)
             }
         }
@@ -251,21 +252,40 @@ public final class Judge {
     private func hasFurtherLiterals(_ gated: Int, plan: MatchPlan.ViewPlan, subject: UnsafeBufferPointer<UInt8>, hasDigit: inout Bool?) -> Bool {
         let first = Int(plan.patternAlsoStart[gated]), last = Int(plan.patternAlsoStart[gated + 1])
         guard first != last else { return true }
-        for set in first..<last {
-            var present = false
-            for k in Int(plan.alsoStart[set])..<Int(plan.alsoStart[set + 1]) {
-                let literal = plan.alsoLiterals[k]
-                if literal == MatchPlan.digitLiteral {
-                    if hasDigit == nil { hasDigit = Self.mayHaveDigit(subject) }
-                    present = hasDigit!
-                } else {
-                    present = seenLiteral[Int(literal)] == generation
-                }
-                if present { break }
-            }
-            if !present { return false }
-        }
+        for set in first..<last where !hasLiteral(of: set, plan: plan, subject: subject, hasDigit: &hasDigit) { return false }
         return true
+    }
+
+    /// Whether some top-level branch of gated pattern `gated` had a literal of each of its sets
+    /// in this scan (true when the pattern has no branch gate).
+    @inline(__always)
+    private func hasSomeBranch(_ gated: Int, plan: MatchPlan.ViewPlan, subject: UnsafeBufferPointer<UInt8>, hasDigit: inout Bool?) -> Bool {
+        let first = Int(plan.patternBranchStart[gated]), last = Int(plan.patternBranchStart[gated + 1])
+        guard first != last else { return true }
+        branches: for branch in first..<last {
+            for set in Int(plan.branchSetStart[branch])..<Int(plan.branchSetStart[branch + 1])
+            where !hasLiteral(of: set, plan: plan, subject: subject, hasDigit: &hasDigit) {
+                continue branches
+            }
+            return true
+        }
+        return false
+    }
+
+    /// Whether set `set` (an index into `alsoStart`) had a literal in this scan.
+    @inline(__always)
+    private func hasLiteral(of set: Int, plan: MatchPlan.ViewPlan, subject: UnsafeBufferPointer<UInt8>, hasDigit: inout Bool?) -> Bool {
+        for k in Int(plan.alsoStart[set])..<Int(plan.alsoStart[set + 1]) {
+            let literal = plan.alsoLiterals[k]
+            if literal == MatchPlan.digitLiteral {
+                let digit = hasDigit ?? Self.mayHaveDigit(subject)
+                hasDigit = digit
+                if digit { return true }
+            } else if seenLiteral[Int(literal)] == generation {
+                return true
+            }
+        }
+        return false
     }
 
     /// Whether `\d` could match somewhere: an ASCII digit, or any non-ASCII character (under

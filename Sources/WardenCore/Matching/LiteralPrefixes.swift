@@ -48,6 +48,11 @@ enum LiteralPrefixes {
         var literals: Set<Literal>
         var atStart: Bool
         var also: [Set<Literal>] = []
+        /// For a pattern of several top-level branches (`A|B|C`), each branch's own sets (its
+        /// best first): a match needs every set of at least one branch. The union in `literals`
+        /// keeps only each branch's best set; `\bwhat a (?:joke|farce)\b|\bovercharged\b` ran
+        /// on every post with "what" in it. Empty when it would say nothing more.
+        var branches: [[Set<Literal>]] = []
 
         /// The texts of the primary literals, without their edges.
         var texts: Set<String> { Set(literals.map(\.text)) }
@@ -64,13 +69,38 @@ enum LiteralPrefixes {
     /// The required literals of `pattern`, or nil when none can be proven.
     static func extract(_ pattern: String) -> Requirement? {
         var parser = Parser(Array(pattern.unicodeScalars))
-        guard let clauses = parser.alternation(depth: 0, before: .none), parser.atEnd else { return nil }
-        let lowered = clauses.map { clause in
+        guard let branches = parser.branches(depth: 0, before: .none), parser.atEnd else { return nil }
+        guard var requirement = combine(lowered(Parser.union(branches))) else { return nil }
+        if branches.count > 1 {
+            requirement.branches = branchSets(branches)
+        } else if let index = parser.requiredGroups.firstIndex(where: { $0.contains { (combine(lowered($0))?.also.count ?? 0) > 0 } }) {
+            // One top-level branch that must match one branch of a group, one of whose branches
+            // needs several sets (otherwise the group's union among the pattern's sets says as
+            // much): each of the group's branches, with the sets the rest of the pattern needs.
+            let rest = branches[0].filter { $0.requiredGroup != index }
+            requirement.branches = branchSets(parser.requiredGroups[index].map { $0 + rest })
+        }
+        return requirement
+    }
+
+    static func lowered(_ clauses: [Clause]) -> [Requirement] {
+        clauses.map { clause in
             Requirement(
                 literals: Set(clause.pieces.map { Literal(text: $0.literal.text.lowercased(), wordStart: $0.literal.wordStart, wordEnd: $0.literal.wordEnd) }),
                 atStart: clause.atStart)
         }
-        return combine(lowered)
+    }
+
+    /// Each top-level branch's sets as `combine` keeps them, or none when a branch has no set
+    /// the gate can use (it could match anywhere) or when every branch has one set only (the
+    /// union in `Requirement.literals` says as much).
+    static func branchSets(_ branches: [[Clause]]) -> [[Set<Literal>]] {
+        var sets: [[Set<Literal>]] = []
+        for branch in branches {
+            guard let requirement = combine(lowered(branch)) else { return [] }
+            sets.append([requirement.literals] + requirement.also)
+        }
+        return sets.contains { $0.count > 1 } ? sets : []
     }
 
     /// The best set as the primary, and the other sets that add something as `also`. A set
@@ -132,6 +162,9 @@ enum LiteralPrefixes {
     struct Clause {
         var pieces: [Piece]
         var atStart: Bool
+        /// For the union of a group in `Parser.requiredGroups`, its index there: each of the
+        /// group's branches implies it, so a branch gate leaves it out.
+        var requiredGroup: Int? = nil
         var scoreKey: Set<Literal> { Set(pieces.map(\.literal)) }
     }
 
@@ -139,6 +172,10 @@ enum LiteralPrefixes {
         let chars: [Unicode.Scalar]
         var index = 0
         var extended = false
+        /// The branches of each group with several that a top-level branch must match once (no
+        /// quantifier), in pattern order: `\b(?:a b|c d)\b` has one. Their word edges are not
+        /// settled by what follows the group, which only makes them weaker.
+        var requiredGroups: [[[Clause]]] = []
 
         init(_ chars: [Unicode.Scalar]) { self.chars = chars }
 
@@ -152,6 +189,24 @@ enum LiteralPrefixes {
         /// `a|b|c` up to a closing parenthesis or the end, as required sets, best first: a single
         /// branch's own sets, or for several branches one set, the union of each branch's best.
         mutating func alternation(depth: Int, before: Edge) -> [Clause]? {
+            branches(depth: depth, before: before).map(Self.union)
+        }
+
+        /// What `alternation` requires of its branches' sets.
+        static func union(_ branches: [[Clause]]) -> [Clause] {
+            if branches.count == 1 { return branches[0] }
+            var pieces: [Piece] = []
+            var atStart = true
+            for branch in branches {
+                pieces += branch[0].pieces
+                atStart = atStart && branch[0].atStart
+            }
+            return [Clause(pieces: pieces, atStart: atStart)]
+        }
+
+        /// `a|b|c` up to a closing parenthesis or the end: each branch's sets, best first; nil
+        /// when any branch requires nothing certain.
+        mutating func branches(depth: Int, before: Edge) -> [[Clause]]? {
             guard depth < 16 else { return nil }
             var branches: [[Clause]] = []
             var failed = false
@@ -167,15 +222,7 @@ enum LiteralPrefixes {
                 }
                 break
             }
-            if failed { return nil }
-            if branches.count == 1 { return branches[0] }
-            var pieces: [Piece] = []
-            var atStart = true
-            for branch in branches {
-                pieces += branch[0].pieces
-                atStart = atStart && branch[0].atStart
-            }
-            return [Clause(pieces: pieces, atStart: atStart)]
+            return failed ? nil : branches
         }
 
         mutating func skipInsignificant() {
@@ -428,11 +475,17 @@ enum LiteralPrefixes {
                     let saveExtended = extended
                     extended = groupExtended
                     index = bodyStart
-                    let inner = alternation(depth: depth + 1, before: edge)
+                    let innerBranches = branches(depth: depth + 1, before: edge)
+                    let inner = innerBranches.map(Self.union)
                     guard peek == ")" else { return nil }
                     index += 1
                     extended = saveExtended
                     let quantified = quantifier()
+                    var group: Int?
+                    if depth == 0, quantified == nil, let innerBranches, innerBranches.count > 1 {
+                        group = requiredGroups.count
+                        requiredGroups.append(innerBranches)
+                    }
                     settle(.none)
                     if var inner, quantified != true {
                         if quantified == false {
@@ -445,7 +498,9 @@ enum LiteralPrefixes {
                                 }
                             }
                         }
-                        for clause in inner { consider(Clause(pieces: clause.pieces, atStart: !consumedBefore && clause.atStart)) }
+                        for clause in inner {
+                            consider(Clause(pieces: clause.pieces, atStart: !consumedBefore && clause.atStart, requiredGroup: group))
+                        }
                     }
                     edge = .none
                     consumedBefore = true

@@ -44,6 +44,24 @@ public struct RuleSet: Sendable {
         }
     }
 
+    /// What must occur in a post for `pattern` to run, in one line: `[a | b] and [c]`, then
+    /// any branch gates (`; and one branch's: ([a] and [c]) or ([b])`), or `(every post)`.
+    /// `warden check --print-patterns` and `warden scan --profile` both show it.
+    public func gateDescription(of pattern: RulePattern) -> String {
+        func all(_ sets: [String]) -> String { sets.map { "[\($0)]" }.joined(separator: " and ") }
+        guard let sets = gateLiterals(of: pattern) else { return "(every post)" }
+        let branches = branchGateLiterals(of: pattern)
+        return all(sets) + (branches.isEmpty ? "" : "; and one branch's: " + branches.map { "(" + all($0) + ")" }.joined(separator: " or "))
+    }
+
+    /// Per top-level branch of `pattern`, the literal sets a match through that branch needs
+    /// (each set as `gateLiterals` shows one); empty when the pattern has no branch gate.
+    public func branchGateLiterals(of pattern: RulePattern) -> [[String]] {
+        (MatchPlan.gate(for: pattern)?.branches ?? []).map { branch in
+            branch.map { set in set.sorted().map(\.description).joined(separator: " | ") }
+        }
+    }
+
     public func guideline(of rule: Rule) -> Guideline { guidelines[rule.guidelineIndex] }
 
     public func rule(id: String) -> Rule? { rules.first { $0.id == id } }
@@ -106,6 +124,12 @@ struct MatchPlan: Sendable {
         var patternAlsoStart: [Int32] = [0]
         var alsoStart: [Int32] = [0]
         var alsoLiterals: [Int32] = []
+        /// The top-level branches of each gated pattern (`LiteralPrefixes.Requirement.branches`):
+        /// pattern `g` has branches `patternBranchStart[g]..<patternBranchStart[g + 1]`, and branch
+        /// `b` needs every set `branchSetStart[b]..<branchSetStart[b + 1]` (sets as in `alsoStart`).
+        /// A pattern with none has no branch gate.
+        var patternBranchStart: [Int32] = [0]
+        var branchSetStart: [Int32] = [0]
         /// Whether each gated pattern's matches start at its literal, so it can run from the first one found.
         var gatedAtStart: [Bool] = []
         /// Patterns whose leading literals cannot be proven: they run on every post.
@@ -197,14 +221,21 @@ struct MatchPlan: Sendable {
         // The automaton folds ASCII case only: a caseless pattern whose literal has other
         // letters (É, Ω) could match a case variant the automaton would not see. Such sets
         // are dropped; if the primary one goes, the best remaining set takes its place.
-        guard pattern.pattern.isCaseless else { return requirement }
         func usable(_ literals: Set<LiteralPrefixes.Literal>) -> Bool { !literals.contains { $0.text.utf8.contains { $0 >= 0x80 } } }
+        // Branch gates are new (issue 15) and keep ASCII sets only whatever the case option:
+        // an inline (?i) makes a pattern caseless in part, and lowercasing İ changes its bytes.
+        let kept = requirement.branches.map { $0.filter(usable) }
+        let branches = kept.contains(where: \.isEmpty) || !kept.contains(where: { $0.count > 1 }) ? [] : kept
+        guard pattern.pattern.isCaseless else {
+            return LiteralPrefixes.Requirement(literals: requirement.literals, atStart: requirement.atStart, also: requirement.also, branches: branches)
+        }
         if usable(requirement.literals) {
-            return LiteralPrefixes.Requirement(literals: requirement.literals, atStart: requirement.atStart, also: requirement.also.filter(usable))
+            return LiteralPrefixes.Requirement(
+                literals: requirement.literals, atStart: requirement.atStart, also: requirement.also.filter(usable), branches: branches)
         }
         guard let promoted = requirement.also.firstIndex(where: { usable($0) && !$0.contains(LiteralPrefixes.digit) }) else { return nil }
         let also = requirement.also[(promoted + 1)...].filter(usable)
-        return LiteralPrefixes.Requirement(literals: requirement.also[promoted], atStart: false, also: Array(also))
+        return LiteralPrefixes.Requirement(literals: requirement.also[promoted], atStart: false, also: Array(also), branches: branches)
     }
 
     /// Builds the literal automaton over every gated pattern's literals, and the tables that
@@ -215,6 +246,7 @@ struct MatchPlan: Sendable {
         for requirement in requirements {
             all.formUnion(requirement.literals)
             for clause in requirement.also { all.formUnion(clause) }
+            for branch in requirement.branches { for clause in branch { all.formUnion(clause) } }
         }
         all.remove(LiteralPrefixes.digit)  // checked by the judge, not scanned for
         let ordered = all.sorted()
@@ -229,6 +261,19 @@ struct MatchPlan: Sendable {
             }
             plan.patternAlsoStart.append(Int32(plan.alsoStart.count - 1))
             plan.gatedAtStart.append(requirement.atStart)
+        }
+        // Branch sets go after every pattern's further sets, so that `patternAlsoStart` still
+        // names each pattern's own.
+        plan.branchSetStart = [Int32(plan.alsoStart.count - 1)]
+        for requirement in requirements {
+            for branch in requirement.branches {
+                for clause in branch {
+                    plan.alsoLiterals += clause.sorted().map { number[$0]! }
+                    plan.alsoStart.append(Int32(plan.alsoLiterals.count))
+                }
+                plan.branchSetStart.append(Int32(plan.alsoStart.count - 1))
+            }
+            plan.patternBranchStart.append(Int32(plan.branchSetStart.count - 1))
         }
         for list in owners {
             plan.owners += list
