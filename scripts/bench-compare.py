@@ -14,16 +14,9 @@ when they do.
 
 A build is LABEL=PATH, optionally followed by :NAME=VALUE environment settings.
 """
-import argparse, importlib.util, json, os, statistics, subprocess, sys, tempfile
+import argparse, json, os, statistics, subprocess, sys, tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def module(name):
-    spec = importlib.util.spec_from_file_location(name.replace("-", "_"), os.path.join(HERE, name + ".py"))
-    m = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m)
-    return m
+from spoolkit import script_module as module
 
 
 def collected(cmd, env):

@@ -28,7 +28,6 @@ mean. --corpus real (the default) sends the real-traffic posts (scripts/realtraf
 seed 15); --corpus generated the short fixed texts this script used to send.
 """
 import argparse
-import importlib.util
 import json
 import multiprocessing
 import os
@@ -38,7 +37,7 @@ import subprocess
 import sys
 import time
 
-from spoolkit import NotifyListener, percentile, watch_moves
+from spoolkit import NotifyListener, percentile, script_module, watch_moves
 
 
 def watch(directories, stop, results, ready):
@@ -74,10 +73,7 @@ TEXTS_ACTED = [
 
 def real_texts(count, seed):
     """(text, author) of the real-traffic corpus (scripts/realtraffic.py)."""
-    spec = importlib.util.spec_from_file_location("realtraffic", os.path.join(os.path.dirname(os.path.abspath(__file__)), "realtraffic.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return [(post["text"], post["author"]["id"]) for post in module.build(count, seed)]
+    return [(post["text"], post["author"]["id"]) for post in script_module("realtraffic").build(count, seed)]
 
 
 def write_posts(staging, prefix, count, authors, acted_share, seed, start_epoch=1795305600, texts=None):

@@ -15,7 +15,9 @@ alone (one PCRE2 JIT pass of its prefix tree per post) over the same texts, minu
 over an empty file; that figure includes pcre2grep's own line handling, a few hundred
 instructions, so it slightly overstates one pass.
 """
-import argparse, importlib.util, json, os, random, resource, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, random, resource, shutil, statistics, subprocess, sys, tempfile, time
+
+from spoolkit import script_module
 
 CLEAN = [
     "Hi, my parcel was meant to arrive on Tuesday and it still hasn't turned up. Can someone check?",
@@ -113,10 +115,7 @@ def write_corpus(posts, workdir, name):
     return jsonl, texts
 
 def real_traffic(n):
-    spec = importlib.util.spec_from_file_location("realtraffic", os.path.join(os.path.dirname(os.path.abspath(__file__)), "realtraffic.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return list(module.build(n, 15))
+    return list(script_module("realtraffic").build(n, 15))
 
 def main():
     ap = argparse.ArgumentParser()

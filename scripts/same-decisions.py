@@ -12,17 +12,9 @@ the first differing lines when any decision differs.
 
   python3 scripts/same-decisions.py --warden .build/release/warden [--baseline OLD] [--rules rules]
 """
-import argparse, glob, importlib.util, json, os, subprocess, sys, tempfile
+import argparse, glob, json, os, subprocess, sys, tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
-
-
-def module(name):
-    spec = importlib.util.spec_from_file_location(name.replace("-", "_"), os.path.join(HERE, name + ".py"))
-    m = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m)
-    return m
+from spoolkit import REPO, script_module as module
 
 
 def as_posts(path, stem):

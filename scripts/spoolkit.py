@@ -4,6 +4,7 @@ to run with. One copy, so that the three measure the same way.
 """
 
 import ctypes
+import importlib.util
 import os
 import select
 import socket
@@ -107,6 +108,15 @@ def proc_status(pid):
     fds = len(os.listdir(f"/proc/{pid}/fd"))
     threads = len(os.listdir(f"/proc/{pid}/task"))
     return rss, fds, threads
+
+
+def script_module(name):
+    """Another script of this folder as a module (`bench-scan`, `realtraffic`): their names
+    have hyphens, so `import` cannot load them."""
+    spec = importlib.util.spec_from_file_location(name.replace("-", "_"), os.path.join(REPO, "scripts", name + ".py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def default_rules():
