@@ -36,23 +36,15 @@ final class Workers: Sendable {
     /// One worker's loop; returns when the queue is closed and drained.
     func work(workerIndex: Int) {
         var temporaryCounter = 0
-        var judge: Judge?
-        var generation = 0
-        var historyWindow: TimeInterval = 0
+        var rules = JudgingRules(rulebook.current, configuration: configuration)
         while let (shard, job) = queue.take() {
             let book = queue.books[shard]
             switch job {
             case .post(let item):
-                let inForce = rulebook.current
-                if inForce.generation != generation || judge == nil {
-                    judge = Judge(ruleSet: inForce.ruleSet, organisation: configuration.organisation)
-                    generation = inForce.generation
-                    historyWindow = inForce.historyWindow(cap: configuration.historyWindow)
-                }
-                guard let judge else { continue }
+                rules.refresh(from: rulebook)
                 if let appealed = item.post.appealOf {
                     // An appeal is logged for the review console, never judged (no strike, no history).
-                    let decision = Decision.appeal(item.post, appealing: appealed, at: Date(), ruleset: inForce.ruleSet.digest)
+                    let decision = Decision.appeal(item.post, appealing: appealed, at: Date(), ruleset: rules.inForce.ruleSet.digest)
                     let change = LedgerChange(postID: item.post.id, author: item.post.authorID, at: item.eventTime, textDigest: 0, strikeGuidelines: [])
                     book.queued(author: item.post.authorID, sequence: outcomes.push(.judged(
                         JudgedPost(fileID: item.fileID, decision: decision, change: change, isEdit: false, claimedAt: item.claimedAt))))
@@ -84,25 +76,17 @@ final class Workers: Sendable {
                     }), case .post(let following) = next {
                         remaining.append(following)
                     }
-                    // (The rules may change between two groups: the shadow guard demoting a rule.
-                    // The loop's own judge is rebuilt on the next post, as its generation differs.)
-                    var groupJudge = judge, groupInForce = inForce, groupGeneration = generation, groupWindow = historyWindow
+                    // (The rules may change within a group: the shadow guard demoting a rule. judgeShared
+                    // then stops, and the rest is judged with the rules now in force.)
                     while !remaining.isEmpty {
-                        let current = rulebook.current
-                        if current.generation != groupGeneration {
-                            groupJudge = Judge(ruleSet: current.ruleSet, organisation: configuration.organisation)
-                            groupInForce = current
-                            groupGeneration = current.generation
-                            groupWindow = current.historyWindow(cap: configuration.historyWindow)
-                        }
-                        let judged = judgeShared(remaining, judge: groupJudge, inForce: groupInForce, generation: groupGeneration,
-                                                 historyWindow: groupWindow, book: book, shared: shared, workerIndex: workerIndex)
+                        rules.refresh(from: rulebook)
+                        let judged = judgeShared(remaining, rules: rules, book: book, shared: shared, workerIndex: workerIndex)
                         judged.forEach(hand)
                         remaining.removeFirst(judged.count)
                     }
                 } else {
-                    lookUp(item.post.authorID, at: item.eventTime, historyWindow: historyWindow, in: book)
-                    hand(decide(item, judge: judge, inForce: inForce, historyWindow: historyWindow, book: book))
+                    lookUp(item.post.authorID, at: item.eventTime, historyWindow: rules.historyWindow, in: book)
+                    hand(decide(item, rules: rules, book: book))
                 }
             case .pardon(let pardon):
                 book.apply(pardon)
@@ -113,10 +97,10 @@ final class Workers: Sendable {
     }
 
     /// Judges one post whose author's past is ready in `book`, and records it there.
-    private func decide(_ item: PostJob, judge: Judge, inForce: RulesInForce, historyWindow: TimeInterval, book: AuthorBook) -> JudgedPost {
+    private func decide(_ item: PostJob, rules: JudgingRules, book: AuthorBook) -> JudgedPost {
         let isEdit = book.isKnown(item.post)
         let started = POSIX.monotonicNanoseconds()
-        var decision = judge.judge(item.post, history: book.history(for: item.post), now: item.eventTime)
+        var decision = rules.judge.judge(item.post, history: book.history(for: item.post), now: item.eventTime)
         metrics.judgeLatency.recordNanoseconds(Int64(POSIX.monotonicNanoseconds() - started))
         if rulebook.admit(decision) {
             // A rule that acted on this post was just demoted (the shadow guard):
@@ -128,8 +112,8 @@ final class Workers: Sendable {
         // For decisions.jsonl only (masked there where it holds personal data): the
         // review console shows and searches past posts from the log.
         decision.postText = item.post.text
-        let change = book.record(&decision, post: item.post, at: item.eventTime, policy: inForce.ruleSet.escalation,
-                                 historyWindow: historyWindow)
+        let change = book.record(&decision, post: item.post, at: item.eventTime, policy: rules.inForce.ruleSet.escalation,
+                                 historyWindow: rules.historyWindow)
         return JudgedPost(fileID: item.fileID, decision: decision, change: change, isEdit: isEdit, claimedAt: item.claimedAt)
     }
 
@@ -149,14 +133,17 @@ final class Workers: Sendable {
     /// A retried post, or one an earlier run left in processing/, first undoes its own rows
     /// inside the locked transaction: a failure may have been a lost reply to a COMMIT that
     /// did happen, and judging on a past that holds the post's own strike would count it twice.
-    private func judgeShared(_ items: [PostJob], judge: Judge, inForce: RulesInForce, generation: Int, historyWindow: TimeInterval,
-                             book: AuthorBook, shared: any SharedAuthors, workerIndex: Int) -> [JudgedPost] {
+    private func judgeShared(_ items: [PostJob], rules: JudgingRules, book: AuthorBook, shared: any SharedAuthors,
+                             workerIndex: Int) -> [JudgedPost] {
         let author = items[0].post.authorID
+        let historyWindow = rules.historyWindow
         var retry = Retry(logger: logger, message: "cannot judge an author under the shared ledger's lock; the post waits in processing/ and is retried",
                           metadata: ["author": "\(author)"])
         retry.outage = outage
         retry.party = "worker-\(workerIndex)"
-        // How many posts a failed attempt may have written: a retry undoes those.
+        // How many of `items` a failed attempt may have written rows for: a retry undoes those.
+        // Counted before the rows are handed to the session, so the count holds wherever
+        // the session sends them (at once, at a flush, or in its closing call).
         var attempted = 0
         var judged = retry.untilSuccess { failedAttempts in
             try shared.withAuthor(author) { session -> [JudgedPost] in
@@ -169,11 +156,11 @@ final class Workers: Sendable {
                 book.adopt(fetched, author: author, at: earliest, historyWindow: historyWindow)
                 var judged: [JudgedPost] = []
                 for item in items {
-                    if !judged.isEmpty && rulebook.current.generation != generation { break }
-                    judged.append(decide(item, judge: judge, inForce: inForce, historyWindow: historyWindow, book: book))
+                    if !judged.isEmpty && rulebook.current.generation != rules.generation { break }
+                    judged.append(decide(item, rules: rules, book: book))
                 }
-                for post in judged { try session.record(post.change) }
                 attempted = max(attempted, judged.count)
+                for post in judged { try session.record(post.change) }
                 return judged
             }
         }
@@ -209,5 +196,31 @@ final class Workers: Sendable {
             "authors": "\(authors)", "entries": "\(entries)",
             "heap_in_use": "\(HeapStatistics.mebibytes(heap.inUse))", "heap_free": "\(HeapStatistics.mebibytes(heap.free))",
         ])
+    }
+}
+
+/// The rules as one worker judges with them: the rules in force, the `Judge` built for them
+/// and the history window they ask for. Rebuilt when the rulebook's generation changes (a
+/// reload, or the shadow guard demoting a rule); a worker keeps its own, so judging takes
+/// no lock.
+struct JudgingRules {
+    private(set) var inForce: RulesInForce
+    private(set) var judge: Judge
+    private(set) var historyWindow: TimeInterval
+    private let configuration: DaemonConfiguration
+
+    var generation: Int { inForce.generation }
+
+    init(_ inForce: RulesInForce, configuration: DaemonConfiguration) {
+        self.inForce = inForce
+        self.configuration = configuration
+        judge = Judge(ruleSet: inForce.ruleSet, organisation: configuration.organisation)
+        historyWindow = inForce.historyWindow(cap: configuration.historyWindow)
+    }
+
+    /// Takes the rulebook's current rules if they are newer than these.
+    mutating func refresh(from rulebook: Rulebook) {
+        let current = rulebook.current
+        if current.generation != inForce.generation { self = JudgingRules(current, configuration: configuration) }
     }
 }
