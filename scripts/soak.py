@@ -107,6 +107,7 @@ def main():
     parser.add_argument("--authors", type=int, default=5000)
     parser.add_argument("--dir", help="where to put the spool (default: the system temporary directory, on disk)")
     parser.add_argument("--no-sync", action="store_true", help="run the daemon with --no-sync")
+    parser.add_argument("--config", help="a warden.yaml for the daemon (e.g. a smaller memory.max_history_entries)")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
 
@@ -123,6 +124,8 @@ def main():
     command = [warden, "run", "--rules", rules, "--state", spool, "--log-level", "notice"]
     if args.no_sync:
         command.append("--no-sync")
+    if args.config:
+        command += ["--config", os.path.abspath(args.config)]
     log = open(log_path, "ab")
     daemon = subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
     stop = multiprocessing.Event()

@@ -182,6 +182,7 @@ final class Workers: Sendable {
     /// minutes, from the main loop).
     func pruneMemory() {
         let date = Date()
+        let started = POSIX.monotonicNanoseconds()
         let strikesBefore = date.addingTimeInterval(-rulebook.strikeWindow)
         let postsBefore = date.addingTimeInterval(-rulebook.historyWindow)
         var authors = 0
@@ -191,10 +192,15 @@ final class Workers: Sendable {
             authors += $0.authors.count
             entries += $0.entries
         }
+        let freed = HeapStatistics.current().free
+        HeapStatistics.releaseFreePages()
         let heap = HeapStatistics.current()
         logger.notice("pruned the author books", metadata: [
             "authors": "\(authors)", "entries": "\(entries)",
-            "heap_in_use": "\(HeapStatistics.mebibytes(heap.inUse))", "heap_free": "\(HeapStatistics.mebibytes(heap.free))",
+            "heap_in_use": "\(HeapStatistics.mebibytes(heap.inUse))",
+            "heap_free_before_trim": "\(HeapStatistics.mebibytes(freed))",
+            "heap_free": "\(HeapStatistics.mebibytes(heap.free))",
+            "took_ms": "\((POSIX.monotonicNanoseconds() - started) / 1_000_000)",
         ])
     }
 }
