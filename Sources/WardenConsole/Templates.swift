@@ -68,7 +68,7 @@ enum Templates {
     <form method="get" action="/" class="filters">
       <label>Guideline <select name="guideline"><option value="">any</option>{{#guideline_options}}<option value="{{id}}" {{#selected}}selected{{/selected}}>{{title}}</option>{{/guideline_options}}</select></label>
       <label>Rule <input name="rule" value="{{filter_rule}}" list="rule-ids"></label>
-      <datalist id="rule-ids">{{#rule_ids}}<option value="{{.}}">{{/rule_ids}}</datalist>
+      <datalist id="rule-ids">{{{rule_options}}}</datalist>
       <label>Author <input name="author" value="{{filter_author}}"></label>
       <button type="submit">Filter</button> {{#filtered}}<a href="/">clear</a>{{/filtered}}
     </form>
@@ -77,19 +77,7 @@ enum Templates {
       <table class="queue">
         <thead><tr><th></th><th>Waiting</th><th>Kind</th><th>Post</th><th>Author</th><th>Guidelines</th><th>Rules</th><th>Text</th><th>Claim</th></tr></thead>
         <tbody>
-        {{#items}}
-        <tr class="item {{kind}}" data-href="/item/{{item_id}}" data-id="{{item_id}}">
-          <td><input type="checkbox" name="item" value="{{item_id}}:{{version}}" aria-label="select {{item_id}}"></td>
-          <td class="waited">{{waited}}</td>
-          <td><span class="badge {{kind}}">{{kind_label}}</span></td>
-          <td><a class="open" href="/item/{{item_id}}">{{post_id}}</a></td>
-          <td><bdi>{{author}}</bdi></td>
-          <td>{{guidelines}}</td>
-          <td>{{rules}}</td>
-          <td class="preview"><bdi>{{preview}}</bdi></td>
-          <td>{{#claimed_by}}<span class="claimed">{{claimed_by}}</span>{{/claimed_by}}</td>
-        </tr>
-        {{/items}}
+        {{#items}}{{{html}}}{{/items}}
         {{^items}}<tr><td colspan="9" class="empty">Nothing waits for review.</td></tr>{{/items}}
         </tbody>
       </table>
@@ -107,6 +95,27 @@ enum Templates {
     {{#more}}<p class="more">Showing the first {{shown}} of {{pending}}.</p>{{/more}}
     <p class="hint">Press <kbd>?</kbd> for keyboard shortcuts.</p>
     {{> footer}}
+    """
+
+    /// One row of the queue, rendered apart so that the console can keep it (see
+    /// `ReviewConsole.queueRows`); the queue page places it with `{{{html}}}`.
+    static let queueRow = """
+    <tr class="item {{kind}}" data-href="/item/{{item_id}}" data-id="{{item_id}}">
+      <td><input type="checkbox" name="item" value="{{item_id}}:{{version}}" aria-label="select {{item_id}}"></td>
+      <td class="waited">{{waited}}</td>
+      <td><span class="badge {{kind}}">{{kind_label}}</span></td>
+      <td><a class="open" href="/item/{{item_id}}">{{post_id}}</a></td>
+      <td><bdi>{{author}}</bdi></td>
+      <td>{{guidelines}}</td>
+      <td>{{rules}}</td>
+      <td class="preview"><bdi>{{preview}}</bdi></td>
+      <td>{{#claimed_by}}<span class="claimed">{{claimed_by}}</span>{{/claimed_by}}</td>
+    </tr>
+    """
+
+    /// The rule ids offered by the queue's rule filter, rendered once per rule set.
+    static let ruleOptions = """
+    {{#rule_ids}}<option value="{{.}}">{{/rule_ids}}
     """
 
     /// Text with highlighted spans and visible control characters; used by several pages.
@@ -296,7 +305,7 @@ enum Templates {
         let all: [(String, String)] = [
             ("header", header), ("footer", footer), ("login", login), ("queue", queue), ("postText", postText),
             ("authorCard", authorCard), ("item", item), ("search", search), ("message", message), ("author", author),
-            ("rules", rules), ("audit", audit), ("users", users),
+            ("rules", rules), ("audit", audit), ("users", users), ("queueRow", queueRow), ("ruleOptions", ruleOptions),
         ]
         for (name, source) in all { try library.register(source, named: name) }
         return library
