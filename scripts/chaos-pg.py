@@ -14,6 +14,9 @@ What it does
    as a producer that spreads an author's posts over hosts must (docs/STORAGE.md: exactness
    holds when an author's posts reach the hosts in event-time order). Authors are fed
    concurrently. Every post carries its own created_at, increasing, within the last day.
+   With --run N, an author's next 1..N posts (random) go to one instance together, in
+   order, so that the instance judges them as one group under one lock (Workers'
+   `judgeShared`): the kills and crashes then hit groups too.
 3. At random instants (drawn as fractions of the posts finished) it SIGKILLs an instance
    and restarts it after a short random pause, and crashes PostgreSQL
    (`pg_ctl stop -m immediate`, scripts/pg-cluster.sh crash) and starts it again after
@@ -220,6 +223,7 @@ def main():
     parser.add_argument("--kills", type=int, default=10)
     parser.add_argument("--db-crashes", type=int, default=3)
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--run", type=int, default=1, help="an author's next 1..RUN posts go to one instance together")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds for the whole chaos run")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     parser.add_argument("--keep", action="store_true", help="keep the spools and logs (printed) for a post-mortem")
@@ -261,7 +265,7 @@ def main():
         queues = collections.defaultdict(collections.deque)
         for post_id, author, data in posts:
             queues[author].append((post_id, data))
-        in_flight = {}  # author -> post id dropped and not yet in done/
+        in_flight = {}  # author -> post ids dropped, not all in done/ yet
         where = {}      # post id -> instance it was dropped into
         finished = set()
         done_names = [set() for _ in instances]
@@ -275,17 +279,22 @@ def main():
                 names = listdir(os.path.join(instance.spool, "done"))
                 if len(names) != len(done_names[index]):
                     done_names[index] = {n[:-5] for n in names}
-            for author, post_id in list(in_flight.items()):
-                if any(post_id in names for names in done_names):
-                    finished.add(post_id)
+            for author, post_ids in list(in_flight.items()):
+                for post_id in post_ids:
+                    if post_id not in finished and any(post_id in names for names in done_names):
+                        finished.add(post_id)
+                if all(post_id in finished for post_id in post_ids):
                     del in_flight[author]
             for author, queue in queues.items():
                 if author not in in_flight and queue:
-                    post_id, data = queue.popleft()
                     target = rng.randrange(len(instances))
-                    drop(instances[target].spool, post_id + ".json", data)
-                    in_flight[author] = post_id
-                    where[post_id] = target
+                    run = []
+                    for _ in range(min(len(queue), rng.randint(1, max(1, args.run)))):
+                        post_id, data = queue.popleft()
+                        drop(instances[target].spool, post_id + ".json", data)
+                        run.append(post_id)
+                        where[post_id] = target
+                    in_flight[author] = run
             while faults and len(finished) >= faults[0][0] * len(posts):
                 _, kind = faults.pop(0)
                 at = f"{len(finished)}/{len(posts)} posts"

@@ -86,12 +86,14 @@ struct SharedLedgerFaultTests {
     /// database crashed (`pg_ctl stop -m immediate`) once while posts flow. Every post ends
     /// in exactly one done/, none is left behind, each decision and strike count equals one
     /// SQLite instance's over the same posts in event-time order, and the shared ledger
-    /// holds exactly the reference's strikes (none counted twice). The checks are the
+    /// holds exactly the reference's strikes (none counted twice). An author's posts arrive
+    /// in runs of up to four at one instance, so that kills also hit posts judged as one
+    /// group under one lock. The checks are the
     /// script's (one home); this test asserts its summary.
     @Test(.timeLimit(.minutes(3))) func killsAndADatabaseCrashLoseNothingAndDoubleNothing() throws {
         let result = try runCapturingOutput("/usr/bin/env", [
             "python3", WardenBinary.repositoryRoot + "/scripts/chaos-pg.py", "--warden", WardenBinary.path,
-            "--posts", "300", "--authors", "30", "--kills", "3", "--db-crashes", "1", "--seed", "\(Int.random(in: 1...1_000_000))",
+            "--posts", "300", "--authors", "30", "--kills", "3", "--db-crashes", "1", "--run", "4", "--seed", "\(Int.random(in: 1...1_000_000))",
             "--timeout", "150", "--json",
         ])
         let line = result.output.split(separator: "\n").last { $0.hasPrefix("{") }
