@@ -84,9 +84,10 @@ install: release
 	install -m 644 rules/wordlists/* $(DESTDIR)$(DATADIR)/warden/rules/wordlists/
 	install -m 644 rules/models/*.model $(DESTDIR)$(DATADIR)/warden/rules/models/
 	$(SUBST) systemd/warden.service > $(DESTDIR)$(LIBDIR)/systemd/system/warden.service
+	$(SUBST) systemd/warden-console.service > $(DESTDIR)$(LIBDIR)/systemd/system/warden-console.service
 	$(SUBST) systemd/warden.sysusers.conf > $(DESTDIR)$(LIBDIR)/sysusers.d/warden.conf
 	$(SUBST) systemd/warden.tmpfiles.conf > $(DESTDIR)$(LIBDIR)/tmpfiles.d/warden.conf
-	chmod 644 $(DESTDIR)$(LIBDIR)/systemd/system/warden.service $(DESTDIR)$(LIBDIR)/sysusers.d/warden.conf $(DESTDIR)$(LIBDIR)/tmpfiles.d/warden.conf
+	chmod 644 $(DESTDIR)$(LIBDIR)/systemd/system/warden.service $(DESTDIR)$(LIBDIR)/systemd/system/warden-console.service $(DESTDIR)$(LIBDIR)/sysusers.d/warden.conf $(DESTDIR)$(LIBDIR)/tmpfiles.d/warden.conf
 	@# The example configuration: installed once, never overwritten (a conffile in the .deb).
 	$(SUBST) systemd/warden.yaml > $(DESTDIR)$(DOCDIR)/examples/warden.yaml
 	[ -e $(DESTDIR)$(SYSCONFDIR)/warden/warden.yaml ] || install -m 644 $(DESTDIR)$(DOCDIR)/examples/warden.yaml $(DESTDIR)$(SYSCONFDIR)/warden/warden.yaml

@@ -27,7 +27,7 @@ for dep in libpcre2-8-0 libsqlite3-0 libc6; do
   echo "$control" | grep "^Depends:" | grep -q "$dep" || fail "Depends lacks $dep"
 done
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/warden/warden.yaml || fail "warden.yaml is not a conffile"
-for f in usr/bin/warden usr/lib/systemd/system/warden.service usr/lib/sysusers.d/warden.conf usr/lib/tmpfiles.d/warden.conf \
+for f in usr/bin/warden usr/lib/systemd/system/warden.service usr/lib/systemd/system/warden-console.service usr/lib/sysusers.d/warden.conf usr/lib/tmpfiles.d/warden.conf \
          usr/share/warden/rules/profanity.yaml usr/share/warden/rules/wordlists etc/warden/warden.yaml etc/warden/rules.d \
          usr/share/man/man1/warden.1.gz usr/share/doc/warden/OPS.md usr/share/bash-completion/completions/warden \
          usr/share/zsh/vendor-completions/_warden usr/share/fish/vendor_completions.d/warden.fish; do
@@ -35,6 +35,7 @@ for f in usr/bin/warden usr/lib/systemd/system/warden.service usr/lib/sysusers.d
 done
 gzip -t "$root/usr/share/man/man1/warden.1.gz" || fail "man page is not gzip"
 grep -q "^ExecStart=/usr/bin/warden run" "$root/usr/lib/systemd/system/warden.service" || fail "unit ExecStart is not /usr/bin/warden"
+grep -q "^ExecStart=/usr/bin/warden console .*--listen 127.0.0.1:" "$root/usr/lib/systemd/system/warden-console.service" || fail "console unit does not run /usr/bin/warden console on loopback"
 if grep -rq "@[A-Z]*DIR@" "$root/usr/lib" "$root/etc"; then fail "unsubstituted @…@ path in the installed files"; fi
 grep -q "rules" "$root/usr/share/bash-completion/completions/warden" || fail "bash completion does not know --rules"
 if grep -v "^#" "$root/usr/lib/tmpfiles.d/warden.conf" | grep -q " /etc"; then fail "tmpfiles still writes under /etc"; fi
