@@ -3,10 +3,12 @@
 
 State: --held held posts and --past past decisions in decisions.jsonl (written directly, in
 the daemon's line format), indexed by `warden console` at start-up (the catch-up time is
-printed). Then --sessions concurrent logged-in sessions (threads, one keep-alive connection
-each) for --seconds: each loop loads the queue page, opens the first item not yet taken and
-releases it (GET item = claim, POST = action with CSRF). Latencies are measured by the
-client, so they include the Python client's own queueing on this 2-core machine.
+printed). Then --sessions concurrent logged-in sessions (a process each, one keep-alive
+connection each) for --seconds: each loop loads the queue page, opens the first item not yet
+taken and releases it (GET item = claim, POST = action with CSRF). Latencies are measured by
+the client, so on this 2-core machine they include waiting for a core the clients share
+with the console and the daemon. The console runs at --console-nice (10, as its systemd
+unit does).
 
 Daemon: --posts posts renamed into a fresh inbox as fast as possible, timed until the last
 one is in done/, once with the console idle and once with the console under the session
@@ -18,6 +20,7 @@ action p99 < 20 ms, daemon within 10 % of its idle rate).
 import argparse
 import http.client
 import json
+import multiprocessing
 import os
 import random
 import re
@@ -26,7 +29,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 
@@ -134,45 +136,44 @@ def percentile(values, p):
     return values[min(len(values) - 1, int(len(values) * p))]
 
 
-def load(port, users, seconds, results):
+def session_loop(index, port, name, password, seconds, ready, results):
+    """One moderator: log in, wait for all, then queue page -> open an item -> release it,
+    until the window closes. A process of its own, so that 20 sessions do not queue behind
+    one Python interpreter lock and the latencies are the console's, not the client's."""
+    session = Session(port, name, password)
+    ready.wait()
+    stop_at = time.time() + seconds
+    queue_times, action_times, refused = [], [], 0
+    while time.time() < stop_at:
+        queue_times.append(session.get("/"))
+        ids = re.findall(r'data-id="([^"]+)"', session.body)
+        if not ids:
+            continue
+        item = ids[(index * 3) % len(ids)]
+        session.get("/item/" + urllib.parse.quote(item, safe=""))
+        version = re.search(r'name="version" value="(\d+)"', session.body)
+        if not version:
+            refused += 1
+            continue
+        action_times.append(session.post("/item/" + urllib.parse.quote(item, safe=""), {
+            "csrf": session.csrf, "version": version.group(1), "verdict": "released",
+            "reason_pick": "Not a violation", "message": ""}))
+        if session.status != 303:
+            refused += 1
+    results.put((queue_times, action_times, refused))
+
+
+def load(port, users, seconds):
     """Logs every session in first (bcrypt is slow on purpose), then runs the loop for
-    `seconds` from the moment the last one is in; returns the threads and the start time."""
-    window = {}
-
-    def open_window():
-        window["started"] = time.time()
-        window["stop_at"] = time.time() + seconds
-
-    # The action runs once, when the last session is in, before any thread is released.
-    ready = threading.Barrier(len(users) + 1, action=open_window)
-
-    def worker(index, name, password):
-        session = Session(port, name, password)
-        ready.wait()
-        stop_at = window["stop_at"]
-        queue_times, action_times, refused = [], [], 0
-        while time.time() < stop_at:
-            queue_times.append(session.get("/"))
-            ids = re.findall(r'data-id="([^"]+)"', session.body)
-            if not ids:
-                continue
-            item = ids[(index * 3) % len(ids)]
-            session.get("/item/" + urllib.parse.quote(item, safe=""))
-            version = re.search(r'name="version" value="(\d+)"', session.body)
-            if not version:
-                refused += 1
-                continue
-            action_times.append(session.post("/item/" + urllib.parse.quote(item, safe=""), {
-                "csrf": session.csrf, "version": version.group(1), "verdict": "released",
-                "reason_pick": "Not a violation", "message": ""}))
-            if session.status != 303:
-                refused += 1
-        results.append((queue_times, action_times, refused))
-
-    threads = [threading.Thread(target=worker, args=(i, name, pw)) for i, (name, pw) in enumerate(users)]
-    for t in threads:
-        t.start()
-    return threads, ready, window
+    `seconds` from the moment the last one is in; returns the processes, the barrier the
+    caller joins to start them, and the queue their results come back on."""
+    ready = multiprocessing.Barrier(len(users) + 1)
+    queue = multiprocessing.Queue()
+    processes = [multiprocessing.Process(target=session_loop, args=(i, port, name, pw, seconds, ready, queue))
+                 for i, (name, pw) in enumerate(users)]
+    for p in processes:
+        p.start()
+    return processes, ready, queue
 
 
 def daemon_rate(warden, rules, posts, label):
@@ -266,14 +267,14 @@ def run_bench(args, root, state, users):
 
     idle_rate = daemon_rate(args.warden, args.rules, args.posts, "alone")
 
-    results = []
-    threads, ready, window = load(port, users, args.seconds, results)
+    processes, ready, queue = load(port, users, args.seconds)
     started = time.time()
     ready.wait()
     print(f"{len(users)} sessions logged in after {time.time() - started:.1f} s", flush=True)
     loaded_rate = daemon_rate(args.warden, args.rules, args.posts, "with console load")
-    for t in threads:
-        t.join()
+    results = [queue.get() for _ in processes]
+    for p in processes:
+        p.join()
     queue_times = [t for r in results for t in r[0]]
     action_times = [t for r in results for t in r[1]]
     refused = sum(r[2] for r in results)
