@@ -1,0 +1,144 @@
+import Foundation
+import Testing
+import WardenCore
+@testable import WardenConsole
+
+/// Several hosts, one review queue: two "instances" (each its own spool, decisions.jsonl and
+/// instance name) indexing into one PostgreSQL store, each with its own desk, as two
+/// `warden console` processes on two hosts. Runs when `WARDEN_TEST_POSTGRES` is set.
+@Suite(.enabled(if: ReviewBackend.serverURL != nil, "needs WARDEN_TEST_POSTGRES (scripts/pg-cluster.sh run starts a private cluster)"))
+struct SharedReviewTests {
+    /// Host A and host B of one group.
+    static func twoHosts() throws -> (a: DeskFixture, b: DeskFixture) {
+        let a = try DeskFixture(.postgres, instance: "host-a")
+        let b = try DeskFixture(.postgres, instance: "host-b", sharing: a)
+        try a.append([DeskFixture.line("a-1", at: "2026-11-22T09:00:00Z", ruleset: "sha256:aaa"),
+                      DeskFixture.line("a-2", action: "allow", guidelines: [], rules: [], at: "2026-11-22T09:30:00Z", ruleset: "sha256:aaa")])
+        try b.append([DeskFixture.line("b-1", author: "u-2", at: "2026-11-22T10:00:00Z", ruleset: "sha256:bbb")])
+        return (a, b)
+    }
+
+    @Test func everyHostListsEveryInstancesItemsTaggedWithInstanceAndRuleset() throws {
+        let (a, b) = try Self.twoHosts()
+        for desk in [a.desk, b.desk] {
+            let queue = try desk.queue()
+            #expect(queue.map(\.itemID) == ["a-1", "b-1"], "one queue, oldest first, both hosts' held posts")
+            #expect(queue.map(\.instance) == ["host-a", "host-b"])
+            #expect(queue.map(\.ruleset) == ["sha256:aaa", "sha256:bbb"])
+            #expect(try desk.pendingCount() == 2)
+            #expect(try desk.search("a-2", in: .post).map(\.postID) == ["a-2"], "every host's past decisions are searchable")
+        }
+        // Each indexer read only its own log, and its cursor is its own.
+        #expect(try a.indexer().catchUp() == 0)
+        #expect(try b.indexer().catchUp() == 0)
+        #expect(try a.count("decisions") == 3)
+    }
+
+    @Test func theInstancesAndTheirRulesetsAreListedAndADisagreementShows() throws {
+        let (a, b) = try Self.twoHosts()
+        let instances = try Instances.list(b.store)
+        #expect(instances.map(\.name) == ["host-a", "host-b"])
+        #expect(instances.map(\.ruleset) == ["sha256:aaa", "sha256:bbb"])
+        #expect(Instances.disagree(instances))
+        // Host B deploys host A's rules: its next decision carries them, and the group agrees.
+        try b.append([DeskFixture.line("b-2", action: "allow", guidelines: [], rules: [], at: "2026-11-22T11:00:00Z", ruleset: "sha256:aaa")])
+        let after = try Instances.list(a.store)
+        #expect(after.map(\.ruleset) == ["sha256:aaa", "sha256:aaa"])
+        #expect(!Instances.disagree(after))
+        #expect(Instances.prevailingRuleset(after) == "sha256:aaa")
+    }
+
+    @Test func aClaimTakenOnOneHostIsRefusedOnTheOther() throws {
+        let (a, b) = try Self.twoHosts()
+        guard case .mine(let version, _) = try a.desk.claim("b-1", moderator: "alice") else {
+            Issue.record("alice on host A claims host B's item"); return
+        }
+        guard case .held(by: "alice", _, _) = try b.desk.claim("b-1", moderator: "bob") else {
+            Issue.record("bob on host B must see alice's claim"); return
+        }
+        let outcome = try b.desk.submit(ReviewSubmission(itemID: "b-1", version: version, moderator: "bob", verdict: .released, reason: "fine"))
+        guard case .refused(let sentence) = outcome else { Issue.record("bob's submit must be refused"); return }
+        #expect(sentence.contains("alice is reviewing this item"), "\(sentence)")
+        #expect(!FileManager.default.fileExists(atPath: b.root + "/outbox/b-1.json"), "nothing written on host B")
+    }
+
+    @Test func aReviewOnOneHostIsVisibleOnTheOtherAtOnce() throws {
+        let (a, b) = try Self.twoHosts()
+        guard case .mine(let version, _) = try b.desk.claim("a-1", moderator: "bob") else { Issue.record("claim"); return }
+        guard case .written = try b.desk.submit(ReviewSubmission(itemID: "a-1", version: version, moderator: "bob", verdict: .released, reason: "fine")) else {
+            Issue.record("bob's release must be written"); return
+        }
+        // The action file is written where the moderator acted (host B's outbox: docs/CONSOLE.md).
+        #expect(try b.actionFile("a-1")["action"] as? String == "allow")
+        let item = try #require(try a.desk.item("a-1"))
+        #expect(item.status == "resolved" && item.resolvedBy == "bob" && item.outcome == "released")
+        #expect(try a.desk.queue().map(\.itemID) == ["b-1"])
+        #expect(try a.desk.reviews(of: "a-1").count == 1)
+        #expect(try AuditLog.entries(a.store).map(\.item) == ["a-1"])
+        guard case .refused(let sentence) = try a.desk.submit(ReviewSubmission(itemID: "a-1", version: version, moderator: "alice", verdict: .released, reason: "fine")) else {
+            Issue.record("alice's late submit on host A must be refused"); return
+        }
+        #expect(sentence.contains("bob already released this"), "\(sentence)")
+    }
+
+    /// Moderators on two hosts submitting one item at the same instant: exactly one is written.
+    @Test func concurrentSubmitsOnTwoHostsWriteExactlyOnce() async throws {
+        let (a, b) = try Self.twoHosts()
+        let version = try #require(try a.desk.item("b-1")).version
+        let desks = [a.desk, b.desk, a.desk, b.desk, a.desk, b.desk]
+        let written = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for (index, desk) in desks.enumerated() {
+                group.addTask {
+                    let submission = ReviewSubmission(itemID: "b-1", version: version, moderator: "m\(index)", verdict: .released, reason: "race")
+                    if case .written = try desk.submit(submission) { return true }
+                    return false
+                }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(written == 1)
+        #expect(try a.count("reviews") == 1)
+        #expect(try b.count("audit") == 1)
+    }
+
+    @Test func aUserAddedOnOneHostLogsInOnTheOther() async throws {
+        let (a, b) = try Self.twoHosts()
+        var onA = Accounts(store: a.store)
+        onA.bcryptCost = 4
+        try onA.add(name: "carol", role: .moderator, password: "a long enough password")
+        let onB = Accounts(store: b.store)
+        guard case .success(let token, _) = try await onB.login(name: "carol", password: "a long enough password", client: "10.0.0.9") else {
+            Issue.record("carol logs in on host B"); return
+        }
+        #expect(try await onA.session(token: token)?.user.name == "carol", "sessions are shared too")
+        #expect(throws: ConsoleError.self) { try Accounts(store: b.store).add(name: "carol", role: .admin, password: "another long password") }
+    }
+}
+
+/// What one host's store records about its instance, on either backend.
+@Suite struct InstanceTaggingTests {
+    @Test(arguments: ReviewBackend.available) func eachItemNamesItsInstanceAndRuleset(_ backend: ReviewBackend) throws {
+        let f = try DeskFixture(backend, instance: "web-1")
+        try f.append([DeskFixture.line("p1", ruleset: "sha256:abc")])
+        let item = try #require(try f.desk.item("p1"))
+        #expect(item.instance == "web-1")
+        #expect(item.ruleset == "sha256:abc")
+        let instances = try Instances.list(f.store)
+        #expect(instances.map(\.name) == ["web-1"])
+        #expect(instances.first?.ruleset == "sha256:abc")
+        #expect(!Instances.disagree(instances))
+    }
+
+    /// A database of the first console version (one unnamed cursor) carries on where it was.
+    @Test func anOlderSingleHostCursorIsTakenOverByTheNamedInstance() throws {
+        let f = try DeskFixture(.sqlite, instance: "web-1")
+        try f.append([DeskFixture.line("p1")])
+        try f.store.write { db in
+            try db.execute("UPDATE log_cursors SET instance = ''")
+        }
+        let renamed = LogIndexer(logPath: f.logPath, instance: "web-1", store: f.store)
+        #expect(try renamed.catchUp() == 0, "the unnamed cursor is used: nothing read twice")
+        try f.append([DeskFixture.line("p2")])
+        #expect(try f.store.read { db in try db.value("SELECT COUNT(*) FROM log_cursors") as Int? } == 1)
+    }
+}
