@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import WardenCore
 @testable import WardenConsole
@@ -81,22 +82,24 @@ struct SharedReviewTests {
         #expect(sentence.contains("bob already released this"), "\(sentence)")
     }
 
-    /// Moderators on two hosts submitting one item at the same instant: exactly one is written.
-    @Test func concurrentSubmitsOnTwoHostsWriteExactlyOnce() async throws {
+    /// Moderators on two hosts submitting one item at the same instant (eight threads, four
+    /// per host, released together): exactly one is written, one review, one audit row.
+    @Test func concurrentSubmitsOnTwoHostsWriteExactlyOnce() throws {
         let (a, b) = try Self.twoHosts()
         let version = try #require(try a.desk.item("b-1")).version
-        let desks = [a.desk, b.desk, a.desk, b.desk, a.desk, b.desk]
-        let written = try await withThrowingTaskGroup(of: Bool.self) { group in
-            for (index, desk) in desks.enumerated() {
-                group.addTask {
-                    let submission = ReviewSubmission(itemID: "b-1", version: version, moderator: "m\(index)", verdict: .released, reason: "race")
-                    if case .written = try desk.submit(submission) { return true }
-                    return false
-                }
-            }
-            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        let desks = [a.desk, b.desk]
+        let outcomes = Mutex<[ReviewOutcome]>([])
+        let start = DispatchGroup()
+        start.enter()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { start.leave() }
+        DispatchQueue.concurrentPerform(iterations: 8) { index in
+            start.wait()
+            let submission = ReviewSubmission(itemID: "b-1", version: version, moderator: "m\(index)", verdict: .released, reason: "race")
+            let outcome = (try? desks[index % 2].submit(submission)) ?? .refused("error")
+            outcomes.withLock { $0.append(outcome) }
         }
-        #expect(written == 1)
+        let written = outcomes.withLock { $0 }.filter { if case .written = $0 { true } else { false } }
+        #expect(written.count == 1)
         #expect(try a.count("reviews") == 1)
         #expect(try b.count("audit") == 1)
     }
