@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import WardenDaemon
 
 /// Follows this host's decisions.jsonl (and its rotations `.1`, `.2`, …) into the review
 /// store: every decision is indexed for search and author cards, held posts and appeals
@@ -26,6 +27,8 @@ public struct LogIndexer: Sendable {
     let store: any ReviewStore
     /// Lines per transaction when catching up on a large log.
     var batchLines = 5_000
+    /// When this indexer last wrote its instance's `last_seen`.
+    private let lastSeenWritten = Locked(Date.distantPast)
 
     public init(logPath: String, instance: String, store: any ReviewStore) {
         self.logPath = logPath
@@ -75,13 +78,14 @@ public struct LogIndexer: Sendable {
     /// Marks this instance as seen now when nothing new was read (a quiet host is still up);
     /// at most once every `heartbeat` seconds, so an idle console does not write on every poll.
     private func seen(now: Date = Date()) throws {
-        let at = now.timeIntervalSince1970
+        guard now.timeIntervalSince(lastSeenWritten.withLock { $0 }) >= Self.heartbeat else { return }
         try store.write { db in
             try db.execute("""
                 INSERT INTO instances(name, last_seen) VALUES (?, ?)
-                ON CONFLICT(name) DO UPDATE SET last_seen = excluded.last_seen WHERE instances.last_seen < ?
-                """, [instance, at, at - Self.heartbeat])
+                ON CONFLICT(name) DO UPDATE SET last_seen = excluded.last_seen
+                """, [instance, now.timeIntervalSince1970])
         }
+        lastSeenWritten.withLock { $0 = now }
     }
 
     /// Seconds between two "still here" writes of an idle instance.
@@ -171,6 +175,7 @@ public struct LogIndexer: Sendable {
                 """, [instance, Int64(bitPattern: inode), offset])
             try db.execute("DELETE FROM log_cursors WHERE instance = ''")
             let now = Date().timeIntervalSince1970
+            lastSeenWritten.withLock { $0 = Date(timeIntervalSince1970: now) }
             if let latest {
                 try db.execute("""
                     INSERT INTO instances(name, ruleset, last_seen, last_decided_at) VALUES (?, ?, ?, ?)

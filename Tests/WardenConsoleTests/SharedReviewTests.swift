@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Synchronization
 import Testing
 import WardenCore
@@ -143,5 +144,34 @@ struct SharedReviewTests {
         #expect(try renamed.catchUp() == 0, "the unnamed cursor is used: nothing read twice")
         try f.append([DeskFixture.line("p2")])
         #expect(try f.store.read { db in try db.value("SELECT COUNT(*) FROM log_cursors") as Int? } == 1)
+    }
+}
+
+/// A host upgraded from the console's first version keeps its queue and its place in the log.
+@Suite struct SQLiteUpgradeTests {
+    @Test func aVersionOneDatabaseGainsRulesetsAndKeepsItsCursor() throws {
+        let f = try DeskFixture(.sqlite, instance: "web-1")
+        let path = f.root + "/state/old-review.sqlite"
+        let line = DeskFixture.line("p1", ruleset: "sha256:old")
+        do {
+            let pool = try DatabasePool(path: path)
+            try SQLiteReviewStore.migrator.migrate(pool, upTo: "v1")
+            try pool.write { db in
+                try db.execute(sql: """
+                    INSERT INTO decisions(post_id, kind, author, action, guidelines, rules, decided_at, text, line)
+                        VALUES ('p1', 'post', 'u-1', 'hold', ',profanity,', ',profanity.mild,', 100, 'what the heck', ?);
+                    INSERT INTO items(item_id, post_id, kind, status, priority, queued_at, author, guidelines, rules)
+                        VALUES ('p1', 'p1', 'held', 'pending', 1, 100, 'u-1', ',profanity,', ',profanity.mild,');
+                    INSERT INTO log_cursor(id, inode, offset) VALUES (1, 42, 4242);
+                    """, arguments: [line])
+            }
+        }
+        let upgraded = try SQLiteReviewStore(path: path)
+        let item: SQLRow? = try upgraded.read { db in try db.row("SELECT instance, ruleset FROM items WHERE item_id = 'p1'") }
+        #expect(try item?["ruleset"] as String? == "sha256:old", "the ruleset is read back from the logged line")
+        #expect(try item?["instance"] as String? == nil, "which host judged it was not recorded then")
+        let cursor: SQLRow? = try upgraded.read { db in try db.row("SELECT instance, inode, byte_offset FROM log_cursors") }
+        #expect(try cursor?["instance"] as String? == "")
+        #expect(try cursor?["byte_offset"] as Int? == 4242)
     }
 }

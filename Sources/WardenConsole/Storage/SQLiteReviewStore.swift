@@ -82,7 +82,7 @@ public final class SQLiteReviewStore: ReviewStore {
         }
     }
 
-    private static var migrator: DatabaseMigrator {
+    static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             // Lists (guidelines, rules) are stored as ",a,b," so a filter is one LIKE '%,a,%'.
