@@ -145,11 +145,15 @@ public struct LogIndexer: Sendable {
                 let guidelines = ListColumn.encode(decision.guidelines)
                 let rules = ListColumn.encode(decision.rules)
                 let at = decision.decidedAt.timeIntervalSince1970
-                try db.execute(Self.upsertDecision, [
+                let fresh = try db.execute(Self.upsertDecision, [
                     decision.postID, decision.isAppeal ? "appeal" : "post", decision.appealOf, decision.authorID,
                     decision.authorName, decision.action, decision.escalation, guidelines, rules, at, decision.text, line,
                     instance, decision.ruleset,
-                ])
+                ]) > 0
+                // A line read before (the same line again: a log read twice, e.g. after the
+                // instance was renamed, or an older decision than the one indexed) changes
+                // nothing: a resolved item is not reopened and no hit is counted twice.
+                guard fresh else { continue }
                 for rule in decision.rules { hits[rule, default: 0] += 1 }
                 if let appealed = decision.appealOf {
                     // Beside the original decision: the appealed post's guidelines and rules.
@@ -200,6 +204,7 @@ public struct LogIndexer: Sendable {
             author_name = excluded.author_name, action = excluded.action, escalation = excluded.escalation,
             guidelines = excluded.guidelines, rules = excluded.rules, decided_at = excluded.decided_at, text = excluded.text,
             line = excluded.line, instance = excluded.instance, ruleset = excluded.ruleset
+        WHERE excluded.line <> decisions.line AND excluded.decided_at >= decisions.decided_at
         """
     static let upsertItem = """
         INSERT INTO items(item_id, post_id, kind, status, priority, queued_at, author, guidelines, rules, instance, ruleset)

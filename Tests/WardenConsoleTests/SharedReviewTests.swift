@@ -175,3 +175,19 @@ struct SharedReviewTests {
         #expect(try cursor?["byte_offset"] as Int? == 4242)
     }
 }
+
+/// The log read twice (an instance renamed, a cursor lost) changes nothing that was decided.
+@Suite struct ReindexTests {
+    @Test(arguments: ReviewBackend.available) func aLogReadAgainReopensNothingAndCountsNoHitTwice(_ backend: ReviewBackend) throws {
+        let f = try DeskFixture(backend, instance: "web-1")
+        try f.append([DeskFixture.line("p1"), DeskFixture.line("p2")])
+        guard case .written = try f.desk.submit(ReviewSubmission(itemID: "p1", version: 1, moderator: "alice", verdict: .released, reason: "fine")) else {
+            Issue.record("release p1"); return
+        }
+        let renamed = LogIndexer(logPath: f.logPath, instance: "web-1-renamed", store: f.store)
+        #expect(try renamed.catchUp() == 2, "a new name has no cursor: the whole log is read again")
+        #expect(try f.desk.item("p1")?.status == "resolved", "a released post stays released")
+        #expect(try f.desk.item("p2")?.version == 1)
+        #expect(try f.desk.ruleStats()["profanity.mild"]?.hits == 2)
+    }
+}
