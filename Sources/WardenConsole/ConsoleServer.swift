@@ -621,7 +621,9 @@ public final class ReviewConsole: Sendable {
         let instanceRows: [[String: Any]] = instances.map { instance in
             [
                 "name": instance.name, "this_host": instance.name == configuration.instance, "ruleset": instance.ruleset ?? "–",
-                "differs": instance.ruleset != nil && instance.ruleset != prevailing,
+                "differs": instance.ruleset != nil && prevailing != nil && instance.ruleset != prevailing
+                    && !Instances.current([instance]).isEmpty,
+                "stale": Instances.current([instance]).isEmpty,
                 "last_decided_at": instance.lastDecidedAt.map(PageParts.time) ?? "–", "last_seen": PageParts.time(instance.lastSeen),
             ]
         }

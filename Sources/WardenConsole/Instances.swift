@@ -26,10 +26,20 @@ public enum Instances {
         }
     }
 
-    /// The ruleset most instances judge with (ties: the one of the most recent decision), or
-    /// nil when none has judged yet. An instance with another digest disagrees with it.
-    public static func prevailingRuleset(_ instances: [InstanceStatus]) -> String? {
-        let counts = Dictionary(grouping: instances.filter { $0.ruleset != nil }, by: { $0.ruleset ?? "" })
+    /// An instance whose console has not read its log for this long is left out of the
+    /// comparison of rulesets (a host taken out of the group would otherwise be a
+    /// disagreement for ever); the Rules page still lists it, with its last-seen time.
+    public static let staleAfter: TimeInterval = 24 * 3600
+
+    /// The instances seen within `staleAfter` of `now`.
+    public static func current(_ instances: [InstanceStatus], now: Date = Date()) -> [InstanceStatus] {
+        instances.filter { now.timeIntervalSince($0.lastSeen) <= staleAfter }
+    }
+
+    /// The ruleset most current instances judge with (ties: the one of the most recent
+    /// decision), or nil when none has judged yet. An instance with another digest disagrees.
+    public static func prevailingRuleset(_ instances: [InstanceStatus], now: Date = Date()) -> String? {
+        let counts = Dictionary(grouping: current(instances, now: now).filter { $0.ruleset != nil }, by: { $0.ruleset ?? "" })
         return counts.max { a, b in
             if a.value.count != b.value.count { return a.value.count < b.value.count }
             let latestA = a.value.compactMap(\.lastDecidedAt).max() ?? .distantPast
@@ -38,8 +48,8 @@ public enum Instances {
         }?.key
     }
 
-    /// Whether the instances judge with more than one ruleset.
-    public static func disagree(_ instances: [InstanceStatus]) -> Bool {
-        Set(instances.compactMap(\.ruleset)).count > 1
+    /// Whether the current instances judge with more than one ruleset.
+    public static func disagree(_ instances: [InstanceStatus], now: Date = Date()) -> Bool {
+        Set(current(instances, now: now).compactMap(\.ruleset)).count > 1
     }
 }

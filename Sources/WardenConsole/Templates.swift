@@ -261,7 +261,7 @@ enum Templates {
       <tbody>
       {{#instances}}
       <tr class="{{#differs}}flagged{{/differs}}"><td><bdi>{{name}}</bdi>{{#this_host}} (this host){{/this_host}}</td>
-        <td><code>{{ruleset}}</code>{{#differs}} <strong class="ruleset-differs">differs</strong>{{/differs}}</td><td>{{last_decided_at}}</td><td>{{last_seen}}</td></tr>
+        <td><code>{{ruleset}}</code>{{#differs}} <strong class="ruleset-differs">differs</strong>{{/differs}}</td><td>{{last_decided_at}}</td><td>{{last_seen}}{{#stale}} <strong>not seen for over a day: left out of the comparison</strong>{{/stale}}</td></tr>
       {{/instances}}
       {{^instances}}<tr><td colspan="4" class="empty">No instance has indexed a decision yet.</td></tr>{{/instances}}
       </tbody>

@@ -63,7 +63,8 @@ struct ConsoleCommand: AsyncParsableCommand {
             throw ExitCode(78)
         }
         if try console.accounts.users().isEmpty {
-            logger.warning("no console users yet: add one with `warden users add NAME --role admin --state \(configuration.stateRoot)`")
+            let store = configuration.ledger == .sqlite ? "--state \(configuration.stateRoot)" : "--config \(config ?? "/etc/warden/warden.yaml")"
+            logger.warning("no console users yet: add one with `warden users add NAME --role admin \(store)`")
         }
         try await console.run()
     }

@@ -50,6 +50,18 @@ struct SharedReviewTests {
         #expect(Instances.prevailingRuleset(after) == "sha256:aaa")
     }
 
+    /// A host taken out of the group (its console silent for over a day) no longer counts as a disagreement.
+    @Test func anInstanceNotSeenForADayIsLeftOutOfTheComparison() {
+        let now = Date()
+        let instances = [
+            InstanceStatus(name: "old", ruleset: "sha256:old", lastSeen: now.addingTimeInterval(-2 * 86_400), lastDecidedAt: nil),
+            InstanceStatus(name: "web-1", ruleset: "sha256:new", lastSeen: now, lastDecidedAt: now),
+        ]
+        #expect(!Instances.disagree(instances, now: now))
+        #expect(Instances.prevailingRuleset(instances, now: now) == "sha256:new")
+        #expect(Instances.disagree(instances, now: now.addingTimeInterval(-2 * 86_400)), "both current two days ago, and different")
+    }
+
     @Test func aClaimTakenOnOneHostIsRefusedOnTheOther() throws {
         let (a, b) = try Self.twoHosts()
         guard case .mine(let version, _) = try a.desk.claim("b-1", moderator: "alice") else {
