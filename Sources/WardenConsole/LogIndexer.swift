@@ -136,40 +136,9 @@ public struct LogIndexer: Sendable {
 
     private func store(_ lines: [String], inode: UInt64, offset: Int64) throws {
         let instance = instance
+        let decisions = lines.compactMap(LoggedDecision.parse)
         try store.write { db in
-            var latest: LoggedDecision?
-            var hits: [String: Int] = [:]
-            for line in lines {
-                guard let decision = LoggedDecision.parse(line) else { continue }
-                latest = decision
-                let guidelines = ListColumn.encode(decision.guidelines)
-                let rules = ListColumn.encode(decision.rules)
-                let at = decision.decidedAt.timeIntervalSince1970
-                let fresh = try db.execute(Self.upsertDecision, [
-                    decision.postID, decision.isAppeal ? "appeal" : "post", decision.appealOf, decision.authorID,
-                    decision.authorName, decision.action, decision.escalation, guidelines, rules, at, decision.text, line,
-                    instance, decision.ruleset,
-                ]) > 0
-                // A line read before (the same line again: a log read twice, e.g. after the
-                // instance was renamed, or an older decision than the one indexed) changes
-                // nothing: a resolved item is not reopened and no hit is counted twice.
-                guard fresh else { continue }
-                for rule in decision.rules { hits[rule, default: 0] += 1 }
-                if let appealed = decision.appealOf {
-                    // Beside the original decision: the appealed post's guidelines and rules.
-                    let original = try db.row("SELECT guidelines, rules FROM decisions WHERE post_id = ?", [appealed])
-                    try db.execute(Self.upsertItem, [
-                        decision.postID, appealed, "appeal", 0, at, decision.authorID,
-                        try original?["guidelines"] as String? ?? ",", try original?["rules"] as String? ?? ",", instance, decision.ruleset,
-                    ])
-                } else if decision.isHeld {
-                    try db.execute(Self.upsertItem, [decision.postID, decision.postID, "held", 1, at, decision.authorID, guidelines, rules,
-                                                     instance, decision.ruleset])
-                } else {
-                    // An edit that is no longer held leaves the queue.
-                    try db.execute(Self.supersede, [at, decision.postID])
-                }
-            }
+            let hits = try DecisionRows.write(decisions, instance: instance, into: db)
             // In rule order: two hosts' batches then lock the shared counters in one order, never
             // each waiting for the other (PostgreSQL would abort one as a deadlock).
             for (rule, count) in hits.sorted(by: { $0.key < $1.key }) { try db.execute(Self.countHits, [rule, count, count]) }
@@ -180,7 +149,7 @@ public struct LogIndexer: Sendable {
             try db.execute("DELETE FROM log_cursors WHERE instance = ''")
             let now = Date().timeIntervalSince1970
             lastSeenWritten.withLock { $0 = Date(timeIntervalSince1970: now) }
-            if let latest {
+            if let latest = decisions.last {
                 try db.execute("""
                     INSERT INTO instances(name, ruleset, last_seen, last_decided_at) VALUES (?, ?, ?, ?)
                     ON CONFLICT(name) DO UPDATE SET ruleset = COALESCE(excluded.ruleset, instances.ruleset),
@@ -195,28 +164,5 @@ public struct LogIndexer: Sendable {
         }
     }
 
-    // The statements of `store`, the same for both stores. In ON CONFLICT … DO UPDATE the
-    // existing row's columns are named with the table's name (PostgreSQL refuses them bare).
-    static let upsertDecision = """
-        INSERT INTO decisions(post_id, kind, appeal_of, author, author_name, action, escalation,
-            guidelines, rules, decided_at, text, line, instance, ruleset) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT(post_id) DO UPDATE SET kind = excluded.kind, appeal_of = excluded.appeal_of, author = excluded.author,
-            author_name = excluded.author_name, action = excluded.action, escalation = excluded.escalation,
-            guidelines = excluded.guidelines, rules = excluded.rules, decided_at = excluded.decided_at, text = excluded.text,
-            line = excluded.line, instance = excluded.instance, ruleset = excluded.ruleset
-        WHERE excluded.line <> decisions.line AND excluded.decided_at >= decisions.decided_at
-        """
-    static let upsertItem = """
-        INSERT INTO items(item_id, post_id, kind, status, priority, queued_at, author, guidelines, rules, instance, ruleset)
-            VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT(item_id) DO UPDATE SET
-            status = CASE WHEN items.status = 'resolved' AND excluded.kind = 'appeal' THEN items.status ELSE 'pending' END,
-            version = items.version + 1, guidelines = excluded.guidelines, rules = excluded.rules,
-            instance = excluded.instance, ruleset = excluded.ruleset
-        """
-    static let supersede = """
-        UPDATE items SET status = 'resolved', outcome = 'superseded', resolved_by = 'warden', resolved_at = ?,
-            version = version + 1, claimed_by = NULL WHERE item_id = ? AND status = 'pending'
-        """
     static let countHits = "INSERT INTO rule_hits(rule, hits) VALUES (?, ?) ON CONFLICT(rule) DO UPDATE SET hits = rule_hits.hits + ?"
 }

@@ -203,3 +203,29 @@ struct SharedReviewTests {
         #expect(try f.desk.ruleStats()["profanity.mild"]?.hits == 2)
     }
 }
+
+/// Lines are written in chunks of multi-row statements; what they mean is still line by line.
+@Suite struct ChunkedIndexingTests {
+    @Test(arguments: ReviewBackend.available) func anEditRightBehindItsPostIsAppliedInOrder(_ backend: ReviewBackend) throws {
+        let f = try DeskFixture(backend)
+        try f.append([
+            DeskFixture.line("p1"), DeskFixture.line("p1", action: "allow", guidelines: [], rules: [], at: "2026-11-22T10:01:00Z"),
+            DeskFixture.line("p2"), DeskFixture.line("p2", at: "2026-11-22T10:01:00Z", text: "edited"),
+        ])
+        #expect(try f.desk.item("p1")?.outcome == "superseded", "held, then let through: out of the queue")
+        #expect(try f.desk.item("p2")?.version == 2, "held twice: one item, re-judged once")
+        #expect(try f.desk.decision("p2")?.text == "edited")
+        #expect(try f.desk.queue().map(\.itemID) == ["p2"])
+    }
+
+    @Test(arguments: ReviewBackend.available) func aLargeCatchUpIndexesEveryLineOnce(_ backend: ReviewBackend) throws {
+        let f = try DeskFixture(backend)
+        let count = DecisionRows.chunkSize * 2 + 17
+        try f.append((0..<count).map { index in
+            index % 3 == 0 ? DeskFixture.line("p\(index)") : DeskFixture.line("p\(index)", action: "allow", guidelines: [], rules: [])
+        })
+        #expect(try f.count("decisions") == count)
+        #expect(try f.desk.pendingCount() == (count + 2) / 3)
+        #expect(try f.desk.ruleStats()["profanity.mild"]?.hits == (count + 2) / 3)
+    }
+}

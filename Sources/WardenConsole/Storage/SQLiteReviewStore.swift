@@ -51,8 +51,7 @@ public final class SQLiteReviewStore: ReviewStore {
         let db: Database
 
         func rows(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow] {
-            // Cached: the console runs a small, fixed set of statements, the indexer thousands of times.
-            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: Self.arguments(arguments)).map { row in
+            try Row.fetchAll(statement(sql), arguments: Self.arguments(arguments)).map { row in
                 SQLRow(row.map { column, value -> (String, SQLValue) in
                     switch value.storage {
                     case .null: (column, .null)
@@ -66,8 +65,15 @@ public final class SQLiteReviewStore: ReviewStore {
         }
 
         func execute(_ sql: String, _ arguments: [any SQLBindable]) throws -> Int {
-            try db.cachedStatement(sql: sql).execute(arguments: Self.arguments(arguments))
+            try statement(sql).execute(arguments: Self.arguments(arguments))
             return db.changesCount
+        }
+
+        /// Cached when short: the console runs a small, fixed set of statements many times;
+        /// the indexer's multi-row statements (one per chunk size) are long and would fill
+        /// the cache with variants used once.
+        func statement(_ sql: String) throws -> Statement {
+            sql.utf8.count < 2_000 ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
         }
 
         static func arguments(_ values: [any SQLBindable]) -> StatementArguments {
