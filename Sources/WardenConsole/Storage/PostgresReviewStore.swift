@@ -44,13 +44,24 @@ public final class PostgresReviewStore: ReviewStore {
         let logger: Logger
 
         func rows(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow] {
-            try connection.run(Self.query(sql, arguments), logger: logger).map { row in
-                try SQLRow(row.map { cell in (cell.columnName, try Self.value(cell)) })
+            try Self.named {
+                try connection.run(Self.query(sql, arguments), logger: logger).map { row in
+                    try SQLRow(row.map { cell in (cell.columnName, try Self.value(cell)) })
+                }
             }
         }
 
         func execute(_ sql: String, _ arguments: [any SQLBindable]) throws -> Int {
-            try connection.run(Self.query(sql, arguments), logger: logger).metadata.rows ?? 0
+            try Self.named { try connection.run(Self.query(sql, arguments), logger: logger).metadata.rows ?? 0 }
+        }
+
+        /// The server's error as the review store's (it would otherwise say "PostgreSQL ledger").
+        static func named<T>(_ body: () throws -> T) throws -> T {
+            do {
+                return try body()
+            } catch let error as PostgresLedgerError {
+                throw ReviewStoreError("PostgreSQL review store: cannot \(error.doing): \(error.reason)")
+            }
         }
 
         /// `sql` with its `?` placeholders (outside quotes) numbered, and the values bound.
