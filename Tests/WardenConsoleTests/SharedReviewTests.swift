@@ -229,3 +229,37 @@ struct SharedReviewTests {
         #expect(try f.desk.ruleStats()["profanity.mild"]?.hits == (count + 2) / 3)
     }
 }
+
+/// A single host joining a group brings its users, reviews, audit log and settled queue.
+@Suite(.enabled(if: ReviewBackend.serverURL != nil, "needs WARDEN_TEST_POSTGRES"))
+struct ReviewImportTests {
+    @Test func aSingleHostsStateMovesIntoTheSharedStoreOnce() throws {
+        let single = try DeskFixture(.sqlite, instance: "web-1")
+        try single.append([DeskFixture.line("p1"), DeskFixture.line("p2")])
+        guard case .written = try single.desk.submit(ReviewSubmission(itemID: "p1", version: 1, moderator: "alice", verdict: .released, reason: "fine")) else {
+            Issue.record("release p1"); return
+        }
+        var accounts = Accounts(store: single.store)
+        accounts.bcryptCost = 4
+        try accounts.add(name: "alice", role: .admin, password: "a long enough password")
+        let sqlite = try #require(single.store as? SQLiteReviewStore)
+
+        let shared = try DeskFixture(.postgres, instance: "web-2")
+        try shared.append([DeskFixture.line("q1", author: "u-9")])
+        let counts = try ReviewImport.copy(from: sqlite, to: shared.store, instance: "web-1")
+        #expect(counts.first { $0.table == "decisions" }?.rows == 2)
+        #expect(try shared.desk.item("p1")?.status == "resolved", "what moderators settled stays settled")
+        #expect(try shared.desk.queue().map(\.itemID) == ["p2", "q1"])
+        #expect(try shared.desk.item("p2")?.instance == "web-1")
+        #expect(try Accounts(store: shared.store).users().map(\.name) == ["alice"])
+        #expect(try AuditLog.entries(shared.store).map(\.item) == ["instance:web-1", "p1"], "the import is in the audit log too")
+        #expect(try shared.desk.ruleStats()["profanity.mild"]?.hits == 3)
+
+        // web-1's console then carries on from where its log was read: nothing indexed twice.
+        let indexer = LogIndexer(logPath: single.logPath, instance: "web-1", store: shared.store)
+        #expect(try indexer.catchUp() == 0)
+        #expect(throws: ReviewStoreError.self, "a second import would double the history") {
+            try ReviewImport.copy(from: sqlite, to: shared.store, instance: "web-1")
+        }
+    }
+}

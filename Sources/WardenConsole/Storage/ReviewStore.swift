@@ -95,6 +95,9 @@ public protocol SQLBindable: Sendable {
     var sqlValue: SQLValue { get }
 }
 
+extension SQLValue: SQLBindable { public var sqlValue: SQLValue { self } }
+extension SQLValue: SQLDecodable { public static func decode(_ value: SQLValue) -> SQLValue? { value } }
+
 extension String: SQLBindable { public var sqlValue: SQLValue { .text(self) } }
 extension Int: SQLBindable { public var sqlValue: SQLValue { .integer(Int64(self)) } }
 extension Int64: SQLBindable { public var sqlValue: SQLValue { .integer(self) } }
