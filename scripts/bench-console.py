@@ -90,7 +90,8 @@ def preload(state, rows, items, held, past):
     db.executemany("INSERT INTO rule_hits(rule, hits) VALUES (?, ?)",
                    [("profanity.strong", (past + 9) // 10), ("spam.maybe-promotion", held)])
     log = os.path.join(state, "decisions.jsonl")
-    db.execute("INSERT OR REPLACE INTO log_cursor(id, inode, offset) VALUES (1, ?, ?)", (os.stat(log).st_ino, os.path.getsize(log)))
+    # Instance '': the cursor the console's indexer takes over under whatever instance name it has.
+    db.execute("INSERT OR REPLACE INTO log_cursors(instance, inode, byte_offset) VALUES ('', ?, ?)", (os.stat(log).st_ino, os.path.getsize(log)))
     db.commit()
     db.close()
 

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 import HummingbirdBcrypt
 
 /// What a console user may do. Admins also manage users and confirm demoted rules.
@@ -14,7 +13,7 @@ public struct User: Sendable, Equatable {
 }
 
 /// A logged-in browser: the cookie carries a random token; the database keeps only its
-/// SHA-256, so a copy of review.sqlite does not let anyone in.
+/// SHA-256, so a copy of the review store does not let anyone in.
 public struct Session: Sendable, Equatable {
     public var user: User
     public var csrf: String
@@ -24,7 +23,7 @@ public struct Session: Sendable, Equatable {
 
 /// Users (bcrypt password hashes), sessions, and login throttling.
 public struct Accounts: Sendable {
-    let database: ReviewDatabase
+    let store: any ReviewStore
     /// A session ends after this much idle time…
     public var idleTimeout: TimeInterval = 30 * 60
     /// …and at the latest this long after login.
@@ -35,7 +34,7 @@ public struct Accounts: Sendable {
     /// bcrypt cost: 2^cost rounds (about 60 ms at 10 on this hardware class).
     public var bcryptCost: UInt8 = 10
 
-    public init(database: ReviewDatabase) { self.database = database }
+    public init(store: any ReviewStore) { self.store = store }
 
     // MARK: Users
 
@@ -48,21 +47,21 @@ public struct Accounts: Sendable {
         guard Self.validName(name) else { throw ConsoleError("a user name is 1 to 64 letters, digits or . _ - @; got \"\(name)\"") }
         guard password.count >= 12 else { throw ConsoleError("a password must be at least 12 characters") }
         let hash = Bcrypt.hash(password, cost: bcryptCost)
-        try database.pool.write { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE name = ?", arguments: [name]) == true {
+        try store.write { db in
+            // ON CONFLICT DO NOTHING: two hosts adding one name at once give one user and one clear refusal.
+            let added = try db.execute("INSERT INTO users(name, role, hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO NOTHING",
+                                       [name, role.rawValue, hash, Date().timeIntervalSince1970])
+            if added == 0 {
                 throw ConsoleError("user \"\(name)\" already exists (use `warden users reset \(name)` for a new password)")
             }
-            try db.execute(sql: "INSERT INTO users(name, role, hash, created_at) VALUES (?, ?, ?, ?)",
-                           arguments: [name, role.rawValue, hash, Date().timeIntervalSince1970])
         }
     }
 
     /// Removes a user and ends their sessions.
     public func remove(name: String) throws {
-        try database.pool.write { db in
-            try db.execute(sql: "DELETE FROM users WHERE name = ?", arguments: [name])
-            guard db.changesCount > 0 else { throw ConsoleError("there is no user \"\(name)\"") }
-            try db.execute(sql: "DELETE FROM sessions WHERE user = ?", arguments: [name])
+        try store.write { db in
+            guard try db.execute("DELETE FROM users WHERE name = ?", [name]) > 0 else { throw ConsoleError("there is no user \"\(name)\"") }
+            try db.execute("DELETE FROM sessions WHERE \"user\" = ?", [name])
         }
     }
 
@@ -70,17 +69,18 @@ public struct Accounts: Sendable {
     public func reset(name: String, password: String, role: Role? = nil) throws {
         guard password.count >= 12 else { throw ConsoleError("a password must be at least 12 characters") }
         let hash = Bcrypt.hash(password, cost: bcryptCost)
-        try database.pool.write { db in
-            try db.execute(sql: "UPDATE users SET hash = ?, role = COALESCE(?, role) WHERE name = ?", arguments: [hash, role?.rawValue, name])
-            guard db.changesCount > 0 else { throw ConsoleError("there is no user \"\(name)\"") }
-            try db.execute(sql: "DELETE FROM sessions WHERE user = ?", arguments: [name])
+        try store.write { db in
+            guard try db.execute("UPDATE users SET hash = ?, role = COALESCE(?, role) WHERE name = ?", [hash, role?.rawValue, name]) > 0 else {
+                throw ConsoleError("there is no user \"\(name)\"")
+            }
+            try db.execute("DELETE FROM sessions WHERE \"user\" = ?", [name])
         }
     }
 
     public func users() throws -> [User] {
-        try database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT name, role FROM users ORDER BY name").map {
-                User(name: $0["name"], role: Role(rawValue: $0["role"]) ?? .moderator)
+        try store.read { db in
+            try db.rows("SELECT name, role FROM users ORDER BY name").map {
+                User(name: try $0["name"], role: Role(rawValue: try $0["role"]) ?? .moderator)
             }
         }
     }
@@ -106,37 +106,39 @@ public struct Accounts: Sendable {
     public func login(name: String, password: String, client: String, now: Date = Date()) async throws -> LoginResult {
         let keys = ["user:" + name, "addr:" + client]
         let since = now.timeIntervalSince1970 - throttleWindow
-        let failures = try await database.pool.read { db in
+        let failures = try await store.readAsync { db in
             try keys.map { key -> (count: Int, first: Double?) in
-                let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, MIN(at) AS first FROM login_failures WHERE key = ? AND at > ?", arguments: [key, since])
-                return (row?["n"] ?? 0, row?["first"])
+                let row = try db.row("SELECT COUNT(*) AS n, MIN(at) AS first FROM login_failures WHERE key = ? AND at > ?", [key, since])
+                let count: Int = try row.map { try $0["n"] } ?? 0
+                let first: Double? = try row.flatMap { try $0["first"] as Double? }
+                return (count, first)
             }
         }
         for failure in failures where failure.count >= maxFailures {
             let first = failure.first ?? now.timeIntervalSince1970
             return .throttled(retryAfter: max(1, first + throttleWindow - now.timeIntervalSince1970))
         }
-        let stored = try await database.pool.read { db -> (hash: String, role: String)? in
-            try Row.fetchOne(db, sql: "SELECT hash, role FROM users WHERE name = ?", arguments: [name]).map { ($0["hash"], $0["role"]) }
+        let stored = try await store.readAsync { db -> (hash: String, role: String)? in
+            try db.row("SELECT hash, role FROM users WHERE name = ?", [name]).map { (try $0["hash"], try $0["role"]) }
         }
         // Without such a user, a hash is still checked so the reply takes as long.
         let hash = stored?.hash ?? Self.dummyHash
         let ok = await Self.verify(password, hash: hash) && stored != nil
         guard ok, let stored, let role = Role(rawValue: stored.role) else {
-            try await database.pool.write { db in
-                for key in keys { try db.execute(sql: "INSERT INTO login_failures(key, at) VALUES (?, ?)", arguments: [key, now.timeIntervalSince1970]) }
-                try db.execute(sql: "DELETE FROM login_failures WHERE at < ?", arguments: [since])
+            try await store.writeAsync { db in
+                for key in keys { try db.execute("INSERT INTO login_failures(key, at) VALUES (?, ?)", [key, now.timeIntervalSince1970]) }
+                try db.execute("DELETE FROM login_failures WHERE at < ?", [since])
             }
             return .wrong
         }
         let token = Self.randomToken()
         let session = Session(user: User(name: name, role: role), csrf: Self.randomToken(), tokenHash: Self.hashToken(token),
                               expiresAt: now.addingTimeInterval(idleTimeout))
-        try await database.pool.write { [session] db in
-            try db.execute(sql: "DELETE FROM login_failures WHERE key = ?", arguments: ["user:" + name])
-            try db.execute(sql: "DELETE FROM sessions WHERE expires_at < ?", arguments: [now.timeIntervalSince1970])
-            try db.execute(sql: "INSERT INTO sessions(token_hash, user, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [session.tokenHash, name, session.csrf, now.timeIntervalSince1970, session.expiresAt.timeIntervalSince1970])
+        try await store.writeAsync { [session] db in
+            try db.execute("DELETE FROM login_failures WHERE key = ?", ["user:" + name])
+            try db.execute("DELETE FROM sessions WHERE expires_at < ?", [now.timeIntervalSince1970])
+            try db.execute("INSERT INTO sessions(token_hash, \"user\", csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                           [session.tokenHash, name, session.csrf, now.timeIntervalSince1970, session.expiresAt.timeIntervalSince1970])
         }
         return .success(token: token, session: session)
     }
@@ -155,11 +157,11 @@ public struct Accounts: Sendable {
     public func session(token: String, now: Date = Date()) async throws -> Session? {
         guard token.count == 43 else { return nil }
         let tokenHash = Self.hashToken(token)
-        let stored = try await database.pool.read { db -> (csrf: String, created: Double, expires: Double, name: String, role: String)? in
-            try Row.fetchOne(db, sql: """
-                SELECT s.csrf, s.created_at, s.expires_at, u.name, u.role FROM sessions s JOIN users u ON u.name = s.user
+        let stored = try await store.readAsync { db -> (csrf: String, created: Double, expires: Double, name: String, role: String)? in
+            try db.row("""
+                SELECT s.csrf, s.created_at, s.expires_at, u.name, u.role FROM sessions s JOIN users u ON u.name = s."user"
                 WHERE s.token_hash = ?
-                """, arguments: [tokenHash]).map { ($0["csrf"], $0["created_at"], $0["expires_at"], $0["name"], $0["role"]) }
+                """, [tokenHash]).map { (try $0["csrf"], try $0["created_at"], try $0["expires_at"], try $0["name"], try $0["role"]) }
         }
         guard let stored, let role = Role(rawValue: stored.role) else { return nil }
         let expires = stored.expires
@@ -171,8 +173,8 @@ public struct Accounts: Sendable {
         if expires - now < idleTimeout - 60 {
             newExpiry = min(now + idleTimeout, created + absoluteTimeout)
             let expiry = newExpiry
-            try await database.pool.write { db in
-                try db.execute(sql: "UPDATE sessions SET expires_at = ? WHERE token_hash = ?", arguments: [expiry, tokenHash])
+            try await store.writeAsync { db in
+                try db.execute("UPDATE sessions SET expires_at = ? WHERE token_hash = ?", [expiry, tokenHash])
             }
         }
         return Session(user: User(name: stored.name, role: role), csrf: stored.csrf, tokenHash: tokenHash,
@@ -180,7 +182,7 @@ public struct Accounts: Sendable {
     }
 
     public func logout(tokenHash: String) throws {
-        try database.pool.write { db in try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [tokenHash]) }
+        try store.write { db in try db.execute("DELETE FROM sessions WHERE token_hash = ?", [tokenHash]) }
     }
 
     /// 32 random bytes, base64url without padding (43 characters).

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import WardenCore
 
 /// The audit log: every moderator and admin action with its reason and the state before and
@@ -17,35 +16,35 @@ public enum AuditLog {
     }
 
     /// Appends one entry inside the caller's transaction (with the change it records).
-    static func append(_ db: Database, at: Date, moderator: String, item: String, action: String, reason: String,
+    static func append(_ db: any ReviewTransaction, at: Date, moderator: String, item: String, action: String, reason: String,
                        before: [String: Any], after: [String: Any]) throws {
-        try db.execute(sql: "INSERT INTO audit(at, moderator, item, action, reason, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       arguments: [at.timeIntervalSince1970, moderator, item, action, reason, json(before), json(after)])
+        try db.execute("INSERT INTO audit(at, moderator, item, action, reason, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       [at.timeIntervalSince1970, moderator, item, action, reason, json(before), json(after)])
     }
 
     /// Appends one entry in its own transaction (user administration, pardons).
-    public static func append(_ database: ReviewDatabase, moderator: String, item: String, action: String, reason: String,
+    public static func append(_ store: any ReviewStore, moderator: String, item: String, action: String, reason: String,
                               before: [String: Any] = [:], after: [String: Any] = [:], at: Date = Date()) throws {
         // Encoded before the closure: [String: Any] is not Sendable.
         let beforeJSON = json(before), afterJSON = json(after)
-        try database.pool.write { db in
-            try db.execute(sql: "INSERT INTO audit(at, moderator, item, action, reason, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           arguments: [at.timeIntervalSince1970, moderator, item, action, reason, beforeJSON, afterJSON])
+        try store.write { db in
+            try db.execute("INSERT INTO audit(at, moderator, item, action, reason, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [at.timeIntervalSince1970, moderator, item, action, reason, beforeJSON, afterJSON])
         }
     }
 
     /// Newest first; `moderator` and `item` filter when given.
-    public static func entries(_ database: ReviewDatabase, moderator: String? = nil, item: String? = nil, limit: Int = 200) throws -> [Entry] {
-        try database.pool.read { db in
-            var sql = "SELECT * FROM audit WHERE 1"
-            var arguments: StatementArguments = []
+    public static func entries(_ store: any ReviewStore, moderator: String? = nil, item: String? = nil, limit: Int = 200) throws -> [Entry] {
+        try store.read { db in
+            var sql = "SELECT * FROM audit WHERE TRUE"
+            var arguments: [any SQLBindable] = []
             if let moderator, !moderator.isEmpty { sql += " AND moderator = ?"; arguments += [moderator] }
             if let item, !item.isEmpty { sql += " AND item = ?"; arguments += [item] }
             sql += " ORDER BY id DESC LIMIT ?"
             arguments += [limit]
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map {
-                Entry(id: $0["id"], at: Date(timeIntervalSince1970: $0["at"]), moderator: $0["moderator"], item: $0["item"],
-                      action: $0["action"], reason: $0["reason"], before: $0["before"], after: $0["after"])
+            return try db.rows(sql, arguments).map {
+                Entry(id: try $0["id"], at: Date(timeIntervalSince1970: try $0["at"]), moderator: try $0["moderator"], item: try $0["item"],
+                      action: try $0["action"], reason: try $0["reason"], before: try $0["before"], after: try $0["after"])
             }
         }
     }

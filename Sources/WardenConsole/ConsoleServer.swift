@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -23,6 +22,9 @@ public struct ConsoleConfiguration: Sendable {
     /// The daemon's ledger (`ledger:` in warden.yaml): author cards, pardons, escalations,
     /// take-backs and rule confirmations read and write where every daemon instance reads.
     public var ledger = LedgerLocation.sqlite
+    /// This host's name among the instances (`instance:` in warden.yaml, else the host
+    /// name): the decisions its indexer reads are tagged with it.
+    public var instance = ProcessInfo.processInfo.hostName
 
     public init(stateRoot: String, rulesDirectory: String) {
         self.stateRoot = stateRoot
@@ -41,10 +43,10 @@ public struct ConsoleRequestContext: RequestContext {
     }
 }
 
-/// The review console: pages, forms and /metrics over the review database.
+/// The review console: pages, forms and /metrics over the review store.
 public final class ReviewConsole: Sendable {
     public let configuration: ConsoleConfiguration
-    public let database: ReviewDatabase
+    public let store: any ReviewStore
     public let desk: ReviewDesk
     public let accounts: Accounts
     let ledger: any ModeratorLedger
@@ -72,7 +74,8 @@ public final class ReviewConsole: Sendable {
             throw ConsoleError(error.description)
         }
         ruleSet = Mutex(rules)
-        database = try ReviewDatabase.open(stateRoot: configuration.stateRoot)
+        let store = try ReviewStores.open(configuration.ledger, stateRoot: configuration.stateRoot, logger: logger)
+        self.store = store
         let ledger: any ModeratorLedger
         do {
             ledger = try ModeratorLedgers.open(configuration.ledger, stateRoot: configuration.stateRoot, readOnly: false, logger: logger)
@@ -80,9 +83,9 @@ public final class ReviewConsole: Sendable {
             throw ConsoleError(error.description)
         }
         self.ledger = ledger
-        accounts = Accounts(database: database)
+        accounts = Accounts(store: store)
         desk = ReviewDesk(
-            database: database, outbox: OutboxWriter(outbox: layout.outbox), templates: templates,
+            store: store, outbox: OutboxWriter(outbox: layout.outbox), templates: templates,
             guidelineTitles: Dictionary(rules.guidelines.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a }),
             takeBack: { postID, author in try ledger.takeBack(postID: postID, author: author, at: Date()) })
         library = try Templates.library()
@@ -92,7 +95,7 @@ public final class ReviewConsole: Sendable {
 
     /// Indexes the log once (catching up), then serves until SIGTERM or SIGINT.
     public func run() async throws {
-        let indexer = LogIndexer(logPath: SpoolLayout(root: configuration.stateRoot).decisionsLog, database: database)
+        let indexer = LogIndexer(logPath: SpoolLayout(root: configuration.stateRoot).decisionsLog, instance: configuration.instance, store: store)
         let started = Date()
         let lines = try indexer.catchUp()
         logger.notice("indexed decisions.jsonl", metadata: ["lines": "\(lines)", "seconds": "\(String(format: "%.1f", Date().timeIntervalSince(started)))"])
@@ -258,7 +261,7 @@ public final class ReviewConsole: Sendable {
         let result = try await accounts.login(name: name, password: form["password"] ?? "", client: context.clientAddress)
         switch result {
         case .success(let sessionToken, let session):
-            try AuditLog.append(database, moderator: session.user.name, item: "session", action: "login", reason: "password")
+            try AuditLog.append(store, moderator: session.user.name, item: "session", action: "login", reason: "password")
             var response = redirect("/")
             response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Self.sessionCookie, sessionToken, maxAge: Int(accounts.absoluteTimeout), request: request)))
             return response
@@ -273,7 +276,7 @@ public final class ReviewConsole: Sendable {
 
     private func logout(_ session: Session) throws -> Response {
         try accounts.logout(tokenHash: session.tokenHash)
-        try AuditLog.append(database, moderator: session.user.name, item: "session", action: "logout", reason: "logout")
+        try AuditLog.append(store, moderator: session.user.name, item: "session", action: "logout", reason: "logout")
         var response = redirect("/login")
         response.headers.append(HTTPField(name: .setCookie, value: "\(Self.sessionCookie)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"))
         return response
@@ -318,7 +321,7 @@ public final class ReviewConsole: Sendable {
         let filter = QueueFilter(guideline: query["guideline"], rule: query["rule"], author: query["author"])
         let items = try desk.queue(filter, limit: 50)
         let count = try desk.pendingCount(filter)
-        let rows = try queueRows(items, now: Date())
+        let rows = try queueRows(items, now: Date(), prevailing: Instances.prevailingRuleset(try Instances.list(store)))
         let rules = ruleSet.withLock { $0 }
         return try page("queue", title: "Review queue", session: session, pending: filter == QueueFilter() ? count : nil, extra: [
             "items": rows, "has_items": !rows.isEmpty, "more": count > rows.count, "shown": rows.count,
@@ -329,24 +332,25 @@ public final class ReviewConsole: Sendable {
     }
 
     /// The queue's rows as HTML, each rendered once for what it shows (item, version, live
-    /// claim, time waited) and kept: moderators of one page load the same first fifty rows,
+    /// claim, time waited, whether its ruleset is the instances' prevailing one) and kept: moderators of one page load the same first fifty rows,
     /// and rendering them was about 90 % of the queue page (release build, `perf record` of
     /// scripts/bench-console.py: 4.5 of 4.9 ms a page, Mustache resolving each row's 14 tags
     /// through dynamic casts). At most `rowCacheLimit` rows are kept; the cache is emptied
     /// when full. Rows are Mustache-rendered, so everything in them is escaped.
-    private func queueRows(_ items: [QueueItem], now: Date) throws -> [[String: Any]] {
+    private func queueRows(_ items: [QueueItem], now: Date, prevailing: String?) throws -> [[String: Any]] {
         let keyed = items.map { item -> (item: QueueItem, key: String, claimedBy: String?, waited: String) in
             let claimedBy = item.claimedUntil.map { $0 > now } == true ? item.claimedBy : nil
             let waited = PageParts.waited(since: item.queuedAt, now: now)
-            return (item, [item.itemID, String(item.version), claimedBy ?? "", waited].joined(separator: "\u{1F}"), claimedBy, waited)
+            let differs = item.ruleset != nil && prevailing != nil && item.ruleset != prevailing
+            return (item, [item.itemID, String(item.version), claimedBy ?? "", waited, differs ? "1" : "0"].joined(separator: "\u{1F}"), claimedBy, waited)
         }
         var html = rowCache.withLock { cache in keyed.map { cache[$0.key] } }
         let missing = keyed.indices.filter { html[$0] == nil }
         guard !missing.isEmpty else { return html.map { ["html": $0!] } }
         let textIDs = missing.map { keyed[$0].item.kind == "appeal" ? keyed[$0].item.itemID : keyed[$0].item.postID }
-        let texts = try database.pool.read { db -> [String: String] in
+        let texts = try store.read { db -> [String: String] in
             var texts: [String: String] = [:]
-            for id in textIDs { texts[id] = try String.fetchOne(db, sql: "SELECT text FROM decisions WHERE post_id = ?", arguments: [id]) }
+            for id in textIDs { texts[id] = try db.value("SELECT text FROM decisions WHERE post_id = ?", [id]) }
             return texts
         }
         var rendered: [(String, String)] = []
@@ -357,6 +361,8 @@ public final class ReviewConsole: Sendable {
                 "kind_label": item.kind == "appeal" ? "appeal" : "held", "author": item.author,
                 "guidelines": item.guidelines.joined(separator: ", "), "rules": item.rules.joined(separator: ", "),
                 "waited": waited, "preview": PageParts.preview(texts[textID] ?? ""),
+                "instance": item.instance ?? "–", "ruleset": item.ruleset ?? "–",
+                "ruleset_differs": item.ruleset != nil && prevailing != nil && item.ruleset != prevailing,
             ]
             if let claimedBy { row["claimed_by"] = claimedBy }
             let rowHTML = library.render(row, withTemplate: "queueRow") ?? ""
@@ -397,6 +403,11 @@ public final class ReviewConsole: Sendable {
         extra["item_id"] = item.itemID
         extra["version"] = item.version
         extra["waited"] = PageParts.waited(since: item.queuedAt)
+        let prevailing = Instances.prevailingRuleset(try Instances.list(store))
+        extra["instance"] = item.instance ?? "unknown (indexed before instances were named)"
+        extra["ruleset"] = item.ruleset ?? decision.ruleset ?? "unknown"
+        extra["prevailing_ruleset"] = prevailing ?? ""
+        extra["ruleset_differs"] = prevailing != nil && (item.ruleset ?? decision.ruleset).map { $0 != prevailing } == true
         extra["kind_label"] = item.kind == "appeal" ? "Appeal on" : item.kind == "past" ? "Past decision on" : "Held post"
         var notice: String?
         var canAct = true
@@ -462,8 +473,8 @@ public final class ReviewConsole: Sendable {
         if let message = decision.message { context["message"] = message }
         if let note = decision.publicNote { context["public_note"] = note }
         let reviews = try desk.reviews(of: decision.postID).map { row -> [String: Any] in
-            ["moderator": row["moderator"] as String, "verdict": row["verdict"] as String, "reason": row["reason"] as String,
-             "at": PageParts.time(Date(timeIntervalSince1970: row["at"]))]
+            ["moderator": try row["moderator"] as String, "verdict": try row["verdict"] as String, "reason": try row["reason"] as String,
+             "at": PageParts.time(Date(timeIntervalSince1970: try row["at"]))]
         }
         if !reviews.isEmpty { context["reviews"] = reviews; context["has_reviews"] = true }
         return context
@@ -563,7 +574,7 @@ public final class ReviewConsole: Sendable {
         let guideline = (form["guideline"] ?? "").isEmpty ? nil : form["guideline"]
         let before = try ledger.standing(of: author)
         let removed = try ledger.pardon(author: author, guideline: guideline, at: Date(), moderator: session.user.name, reason: reason)
-        try AuditLog.append(database, moderator: session.user.name, item: "author:" + author, action: "pardon", reason: reason,
+        try AuditLog.append(store, moderator: session.user.name, item: "author:" + author, action: "pardon", reason: reason,
                             before: ["strikes": before.strikes.count, "escalation": before.escalations.map(\.action.rawValue).max() ?? "none"],
                             after: ["strikes_removed": removed, "guideline": guideline ?? "all", "escalation": "none"])
         let text = "Pardoned \(author): \(removed) strike\(removed == 1 ? "" : "s") removed and any escalation lifted. The daemon applies it within a second."
@@ -580,7 +591,7 @@ public final class ReviewConsole: Sendable {
         }
         let before = try ledger.standing(of: author)
         try ledger.escalate(author: author, to: action, at: Date())
-        try AuditLog.append(database, moderator: session.user.name, item: "author:" + author, action: "escalate", reason: reason,
+        try AuditLog.append(store, moderator: session.user.name, item: "author:" + author, action: "escalate", reason: reason,
                             before: ["escalation": before.escalations.map(\.action.rawValue).max() ?? "none"], after: ["escalation": action.rawValue])
         let text = "Escalated \(author) to \(action.rawValue) by hand. The daemon applies it within a second; a pardon lifts it."
         return try page("author", title: "Author", session: session, flash: text, extra: ["author": try authorCard(author)])
@@ -643,7 +654,19 @@ public final class ReviewConsole: Sendable {
                 "changed": changed.map(PageParts.time) ?? "–", "flagged": flagged,
             ]
         }
+        let instances = try Instances.list(store)
+        let prevailing = Instances.prevailingRuleset(instances)
+        let instanceRows: [[String: Any]] = instances.map { instance in
+            [
+                "name": instance.name, "this_host": instance.name == configuration.instance, "ruleset": instance.ruleset ?? "–",
+                "differs": instance.ruleset != nil && prevailing != nil && instance.ruleset != prevailing
+                    && !Instances.current([instance]).isEmpty,
+                "stale": Instances.current([instance]).isEmpty,
+                "last_decided_at": instance.lastDecidedAt.map(PageParts.time) ?? "–", "last_seen": PageParts.time(instance.lastSeen),
+            ]
+        }
         return try page("rules", title: "Rules", session: session, extra: [
+            "instances": instanceRows, "disagree": Instances.disagree(instances),
             "rules": rows, "threshold": String(format: "%.0f %%", configuration.reversalThreshold * 100), "min_reviews": configuration.minimumReviewsToFlag,
         ])
     }
@@ -669,7 +692,7 @@ public final class ReviewConsole: Sendable {
             return try page("message", title: "Confirm", session: session, status: .conflict, extra: ["text": "That rule is not demoted (someone may have confirmed it already).", "back": "/rules"])
         }
         try ledger.confirmRule(rule, at: Date())
-        try AuditLog.append(database, moderator: session.user.name, item: "rule:" + rule, action: "confirm_rule", reason: "admin confirmed a demoted rule",
+        try AuditLog.append(store, moderator: session.user.name, item: "rule:" + rule, action: "confirm_rule", reason: "admin confirmed a demoted rule",
                             before: ["mode": "shadow (demoted)"], after: ["mode": "enforce"])
         return redirect("/rules")
     }
@@ -678,7 +701,7 @@ public final class ReviewConsole: Sendable {
 
     private func auditPage(_ request: Request, session: Session) throws -> Response {
         let query = FormData(request.uri.query ?? "")
-        let entries = try AuditLog.entries(database, moderator: query["moderator"], item: query["item"]).map { entry -> [String: Any] in
+        let entries = try AuditLog.entries(store, moderator: query["moderator"], item: query["item"]).map { entry -> [String: Any] in
             ["id": entry.id, "at": PageParts.time(entry.at), "moderator": entry.moderator, "item": entry.item, "action": entry.action,
              "reason": entry.reason, "before": entry.before, "after": entry.after]
         }
@@ -698,17 +721,17 @@ public final class ReviewConsole: Sendable {
                 let role = form["role"].flatMap(Role.init(rawValue:)) ?? .moderator
                 let password = Accounts.generatePassword()
                 try accounts.add(name: name, role: role, password: password)
-                try AuditLog.append(database, moderator: session.user.name, item: "user:" + name, action: "add_user", reason: "admin", after: ["role": role.rawValue])
+                try AuditLog.append(store, moderator: session.user.name, item: "user:" + name, action: "add_user", reason: "admin", after: ["role": role.rawValue])
                 return try usersPage(session: session, flash: "Added \(name) (\(role.rawValue)). Password, shown once: \(password)")
             case "reset":
                 let password = Accounts.generatePassword()
                 try accounts.reset(name: name, password: password)
-                try AuditLog.append(database, moderator: session.user.name, item: "user:" + name, action: "reset_password", reason: "admin")
+                try AuditLog.append(store, moderator: session.user.name, item: "user:" + name, action: "reset_password", reason: "admin")
                 return try usersPage(session: session, flash: "New password for \(name), shown once: \(password)")
             case "remove":
                 guard name != session.user.name else { return try usersPage(session: session, flash: "You cannot remove yourself.") }
                 try accounts.remove(name: name)
-                try AuditLog.append(database, moderator: session.user.name, item: "user:" + name, action: "remove_user", reason: "admin")
+                try AuditLog.append(store, moderator: session.user.name, item: "user:" + name, action: "remove_user", reason: "admin")
                 return try usersPage(session: session, flash: "Removed \(name); their sessions ended.")
             default:
                 return try usersPage(session: session, flash: "Unknown operation.")
@@ -722,9 +745,9 @@ public final class ReviewConsole: Sendable {
 
     private func metrics() async throws -> Response {
         let pending = try desk.pendingCount()
-        let byRule = try await database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT rules, verdict, COUNT(*) AS n FROM reviews GROUP BY rules, verdict").map { row -> (rules: String, verdict: String, n: Int) in
-                (row["rules"], row["verdict"], row["n"])
+        let byRule = try await store.readAsync { db in
+            try db.rows("SELECT rules, verdict, COUNT(*) AS n FROM reviews GROUP BY rules, verdict").map { row -> (rules: String, verdict: String, n: Int) in
+                (try row["rules"], try row["verdict"], try row["n"])
             }
         }
         var counts: [String: Int] = [:]

@@ -1,33 +1,49 @@
 import Foundation
-import GRDB
 import Glibc
+import WardenDaemon
 
-/// Follows the daemon's decisions.jsonl (and its rotations `.1`, `.2`, …) into the review
-/// database: every decision is indexed for search and author cards, held posts and appeals
-/// become queue items.
+/// Follows this host's decisions.jsonl (and its rotations `.1`, `.2`, …) into the review
+/// store: every decision is indexed for search and author cards, held posts and appeals
+/// become queue items, each tagged with `instance` (this host's name) and the ruleset digest
+/// the line carries. On a shared store every instance's console indexes its own host's log,
+/// so the store holds every host's decisions; `instances` keeps each one's last ruleset and
+/// when its indexer last ran.
+///
+/// Post ids are the producers' ids and unique across the organisation (the shared ledger
+/// keys a post's rows by it, too): items are keyed by post id, never by instance, so the
+/// same post arriving at two hosts, a producer's error, is one item judged twice, as an edit
+/// is, and shows the instance that judged it last.
 ///
 /// The daemon only appends, and rotates by renaming, so the position read so far is the
 /// pair (inode, byte offset): after a rotation the file with that inode is found again under
 /// its new name and finished first, then the newer files are read from their start. Only
 /// whole lines are taken (the daemon may be in the middle of an append). The position is
-/// saved in the same transaction as the rows, so a console restart neither skips nor
-/// repeats a line.
+/// saved in the same transaction as the rows, one per instance, so a console restart
+/// neither skips nor repeats a line.
 public struct LogIndexer: Sendable {
     public let logPath: String
-    let database: ReviewDatabase
+    /// This host's instance name (`instance:` in warden.yaml, else the host name).
+    public let instance: String
+    let store: any ReviewStore
     /// Lines per transaction when catching up on a large log.
     var batchLines = 5_000
+    /// When this indexer last wrote its instance's `last_seen`.
+    private let lastSeenWritten = Locked(Date.distantPast)
 
-    public init(logPath: String, database: ReviewDatabase) {
+    public init(logPath: String, instance: String, store: any ReviewStore) {
         self.logPath = logPath
-        self.database = database
+        self.instance = instance
+        self.store = store
     }
 
     /// Reads everything new; returns the number of lines indexed.
     @discardableResult
     public func catchUp() throws -> Int {
-        let cursor = try database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT inode, offset FROM log_cursor WHERE id = 1").map { (inode: UInt64(bitPattern: $0["inode"] as Int64), offset: $0["offset"] as Int64) }
+        // The instance's own cursor; else the one a single-host database had before instances
+        // were named (instance '', SQLite migration v2), which the first `store` replaces.
+        let cursor = try store.read { db in
+            try db.row("SELECT inode, byte_offset FROM log_cursors WHERE instance = ? OR instance = '' ORDER BY instance DESC LIMIT 1", [instance])
+                .map { (inode: UInt64(bitPattern: try $0["inode"] as Int64), offset: try $0["byte_offset"] as Int64) }
         }
         // Oldest first: decisions.jsonl.N … .1, then decisions.jsonl.
         var files: [(path: String, inode: UInt64)] = []
@@ -41,7 +57,10 @@ public struct LogIndexer: Sendable {
         }
         files = rotated.reversed().map { (path: $0.0, inode: $0.1) }
         if let inode = Self.inode(logPath) { files.append((logPath, inode)) }
-        guard !files.isEmpty else { return 0 }
+        guard !files.isEmpty else {
+            try seen()
+            return 0
+        }
         var start = 0
         var offset: Int64 = 0
         if let cursor, let position = files.firstIndex(where: { $0.inode == cursor.inode }) {
@@ -52,8 +71,25 @@ public struct LogIndexer: Sendable {
         for (position, file) in files.enumerated() where position >= start {
             total += try read(file: file.path, inode: file.inode, from: position == start ? offset : 0)
         }
+        if total == 0 { try seen() }
         return total
     }
+
+    /// Marks this instance as seen now when nothing new was read (a quiet host is still up);
+    /// at most once every `heartbeat` seconds, so an idle console does not write on every poll.
+    private func seen(now: Date = Date()) throws {
+        guard now.timeIntervalSince(lastSeenWritten.withLock { $0 }) >= Self.heartbeat else { return }
+        try store.write { db in
+            try db.execute("""
+                INSERT INTO instances(name, last_seen) VALUES (?, ?)
+                ON CONFLICT(name) DO UPDATE SET last_seen = excluded.last_seen
+                """, [instance, now.timeIntervalSince1970])
+        }
+        lastSeenWritten.withLock { $0 = now }
+    }
+
+    /// Seconds between two "still here" writes of an idle instance.
+    static let heartbeat: TimeInterval = 10
 
     private static func inode(_ path: String) -> UInt64? {
         var info = stat()
@@ -99,49 +135,34 @@ public struct LogIndexer: Sendable {
     }
 
     private func store(_ lines: [String], inode: UInt64, offset: Int64) throws {
-        try database.pool.write { db in
-            let upsertDecision = try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO decisions(post_id, kind, appeal_of, author, author_name, action, escalation,
-                    guidelines, rules, decided_at, text, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            let insertItem = try db.cachedStatement(sql: """
-                INSERT INTO items(item_id, post_id, kind, status, priority, queued_at, author, guidelines, rules)
-                    VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)
-                ON CONFLICT(item_id) DO UPDATE SET
-                    status = CASE WHEN status = 'resolved' AND excluded.kind = 'appeal' THEN status ELSE 'pending' END,
-                    version = version + 1, guidelines = excluded.guidelines, rules = excluded.rules
-                """)
-            let supersede = try db.cachedStatement(sql: """
-                UPDATE items SET status = 'resolved', outcome = 'superseded', resolved_by = 'warden', resolved_at = ?,
-                    version = version + 1, claimed_by = NULL WHERE item_id = ? AND status = 'pending'
-                """)
-            let countHit = try db.cachedStatement(sql: "INSERT INTO rule_hits(rule, hits) VALUES (?, 1) ON CONFLICT(rule) DO UPDATE SET hits = hits + 1")
-            for line in lines {
-                guard let decision = LoggedDecision.parse(line) else { continue }
-                let guidelines = ListColumn.encode(decision.guidelines)
-                let rules = ListColumn.encode(decision.rules)
-                let at = decision.decidedAt.timeIntervalSince1970
-                try upsertDecision.execute(arguments: [
-                    decision.postID, decision.isAppeal ? "appeal" : "post", decision.appealOf, decision.authorID,
-                    decision.authorName, decision.action, decision.escalation, guidelines, rules, at, decision.text, line,
-                ])
-                for rule in decision.rules { try countHit.execute(arguments: [rule]) }
-                if let appealed = decision.appealOf {
-                    // Beside the original decision: the appealed post's guidelines and rules.
-                    let original = try Row.fetchOne(db, sql: "SELECT guidelines, rules FROM decisions WHERE post_id = ?", arguments: [appealed])
-                    try insertItem.execute(arguments: [
-                        decision.postID, appealed, "appeal", 0, at, decision.authorID,
-                        original?["guidelines"] as String? ?? ",", original?["rules"] as String? ?? ",",
-                    ])
-                } else if decision.isHeld {
-                    try insertItem.execute(arguments: [decision.postID, decision.postID, "held", 1, at, decision.authorID, guidelines, rules])
-                } else {
-                    // An edit that is no longer held leaves the queue.
-                    try supersede.execute(arguments: [at, decision.postID])
-                }
+        let instance = instance
+        let decisions = lines.compactMap(LoggedDecision.parse)
+        try store.write { db in
+            let hits = try DecisionRows.write(decisions, instance: instance, into: db)
+            // In rule order: two hosts' batches then lock the shared counters in one order, never
+            // each waiting for the other (PostgreSQL would abort one as a deadlock).
+            for (rule, count) in hits.sorted(by: { $0.key < $1.key }) { try db.execute(Self.countHits, [rule, count, count]) }
+            try db.execute("""
+                INSERT INTO log_cursors(instance, inode, byte_offset) VALUES (?, ?, ?)
+                ON CONFLICT(instance) DO UPDATE SET inode = excluded.inode, byte_offset = excluded.byte_offset
+                """, [instance, Int64(bitPattern: inode), offset])
+            try db.execute("DELETE FROM log_cursors WHERE instance = ''")
+            let now = Date().timeIntervalSince1970
+            lastSeenWritten.withLock { $0 = Date(timeIntervalSince1970: now) }
+            if let latest = decisions.last {
+                try db.execute("""
+                    INSERT INTO instances(name, ruleset, last_seen, last_decided_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET ruleset = COALESCE(excluded.ruleset, instances.ruleset),
+                        last_seen = excluded.last_seen, last_decided_at = excluded.last_decided_at
+                    """, [instance, latest.ruleset, now, latest.decidedAt.timeIntervalSince1970])
+            } else {
+                try db.execute("""
+                    INSERT INTO instances(name, last_seen) VALUES (?, ?)
+                    ON CONFLICT(name) DO UPDATE SET last_seen = excluded.last_seen
+                    """, [instance, now])
             }
-            try db.execute(sql: "INSERT OR REPLACE INTO log_cursor(id, inode, offset) VALUES (1, ?, ?)",
-                           arguments: [Int64(bitPattern: inode), offset])
         }
     }
+
+    static let countHits = "INSERT INTO rule_hits(rule, hits) VALUES (?, ?) ON CONFLICT(rule) DO UPDATE SET hits = rule_hits.hits + ?"
 }

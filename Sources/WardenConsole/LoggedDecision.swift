@@ -26,6 +26,8 @@ public struct LoggedDecision: Sendable, Equatable {
     public var authorName: String?
     public var authorStrikes: Int?
     public var decidedAt: Date
+    /// The digest of the rules the daemon judged with (`sha256:…`); nil in a line without one.
+    public var ruleset: String?
     public var text: String
     /// The line as logged, for "decision JSON on demand".
     public var line: String
@@ -56,6 +58,6 @@ public struct LoggedDecision: Sendable, Equatable {
             rules: object["rules"] as? [String] ?? [], matches: matches, message: object["message"] as? String,
             publicNote: object["public_note"] as? String, redactedText: object["redacted_text"] as? String,
             heldBecause: object["held_because"] as? [String] ?? [], authorID: authorID, authorName: author["name"] as? String,
-            authorStrikes: author["strikes"] as? Int, decidedAt: decidedAt, text: object["text"] as? String ?? "", line: line)
+            authorStrikes: author["strikes"] as? Int, decidedAt: decidedAt, ruleset: object["ruleset"] as? String, text: object["text"] as? String ?? "", line: line)
     }
 }

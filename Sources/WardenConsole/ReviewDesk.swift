@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import WardenCore
 
 /// What a moderator decided about one queue item (or one past decision).
@@ -60,22 +59,29 @@ public struct QueueItem: Sendable, Equatable {
     public var author: String
     public var guidelines: [String]
     public var rules: [String]
+    /// The instance whose daemon judged the post (its `instance` name); nil for items
+    /// indexed before instances were recorded.
+    public var instance: String?
+    /// The ruleset digest the post was judged with (`sha256:…`, as in the decision).
+    public var ruleset: String?
 
-    init(row: Row) {
-        itemID = row["item_id"]
-        postID = row["post_id"]
-        kind = row["kind"]
-        status = row["status"]
-        version = row["version"]
-        queuedAt = Date(timeIntervalSince1970: row["queued_at"])
-        claimedBy = row["claimed_by"]
-        claimedUntil = (row["claimed_until"] as Double?).map(Date.init(timeIntervalSince1970:))
-        resolvedBy = row["resolved_by"]
-        resolvedAt = (row["resolved_at"] as Double?).map(Date.init(timeIntervalSince1970:))
-        outcome = row["outcome"]
-        author = row["author"]
-        guidelines = ListColumn.decode(row["guidelines"])
-        rules = ListColumn.decode(row["rules"])
+    init(row: SQLRow) throws {
+        itemID = try row["item_id"]
+        postID = try row["post_id"]
+        kind = try row["kind"]
+        status = try row["status"]
+        version = try row["version"]
+        queuedAt = Date(timeIntervalSince1970: try row["queued_at"])
+        claimedBy = try row["claimed_by"]
+        claimedUntil = (try row["claimed_until"] as Double?).map(Date.init(timeIntervalSince1970:))
+        resolvedBy = try row["resolved_by"]
+        resolvedAt = (try row["resolved_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+        outcome = try row["outcome"]
+        author = try row["author"]
+        guidelines = ListColumn.decode(try row["guidelines"])
+        rules = ListColumn.decode(try row["rules"])
+        instance = try row["instance"]
+        ruleset = try row["ruleset"]
     }
 }
 
@@ -138,12 +144,15 @@ public enum ReviewOutcome: Sendable, Equatable {
 /// The review queue's rules: claims, versions, and what a verdict writes. One home for them,
 /// used by the web pages, the bulk actions and the tests alike.
 ///
-/// A submit runs in one SQLite write transaction: the version and claim are checked, the
-/// action file is written (fsync + rename) and the item, the review and the audit row are
-/// recorded. SQLite serialises writers, so of two moderators racing for one item exactly one
-/// passes the version check; the other is told who acted and nothing is written twice.
+/// A submit runs in one write transaction: the item is read (and, on PostgreSQL, locked:
+/// `SELECT … FOR UPDATE`), the version and claim are checked, the action file is written
+/// (fsync + rename) and the item, the review and the audit row are recorded. SQLite
+/// serialises writers; on PostgreSQL a second host's submit waits for the row and then reads
+/// the first one's change. Either way, of two moderators racing for one item, on one host or
+/// two, exactly one passes the version check; the other is told who acted and nothing is
+/// written twice.
 public struct ReviewDesk: Sendable {
-    public let database: ReviewDatabase
+    public let store: any ReviewStore
     public let outbox: OutboxWriter
     public let templates: ReviewTemplates
     /// Guideline titles, for messages (`{{guideline.title}}`).
@@ -153,9 +162,9 @@ public struct ReviewDesk: Sendable {
     /// Takes back the strikes one post gave its author (the daemon's ledger): (post id, author).
     public var takeBack: @Sendable (String, String) throws -> Void
 
-    public init(database: ReviewDatabase, outbox: OutboxWriter, templates: ReviewTemplates, guidelineTitles: [String: String],
+    public init(store: any ReviewStore, outbox: OutboxWriter, templates: ReviewTemplates, guidelineTitles: [String: String],
                 takeBack: @escaping @Sendable (String, String) throws -> Void) {
-        self.database = database
+        self.store = store
         self.outbox = outbox
         self.templates = templates
         self.guidelineTitles = guidelineTitles
@@ -168,23 +177,23 @@ public struct ReviewDesk: Sendable {
 
     /// Pending items, appeals first, then oldest first.
     public func queue(_ filter: QueueFilter = QueueFilter(), limit: Int = 50, offset: Int = 0) throws -> [QueueItem] {
-        try database.pool.read { db in
+        try store.read { db in
             let (clause, arguments) = Self.whereClause(filter)
-            return try Row.fetchAll(db, sql: "SELECT * FROM items WHERE \(clause) ORDER BY priority, queued_at, item_id LIMIT ? OFFSET ?",
-                                    arguments: arguments + [limit, offset]).map(QueueItem.init(row:))
+            return try db.rows("SELECT * FROM items WHERE \(clause) ORDER BY priority, queued_at, item_id LIMIT ? OFFSET ?",
+                               arguments + [limit, offset]).map(QueueItem.init(row:))
         }
     }
 
     public func pendingCount(_ filter: QueueFilter = QueueFilter()) throws -> Int {
-        try database.pool.read { db in
+        try store.read { db in
             let (clause, arguments) = Self.whereClause(filter)
-            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM items WHERE \(clause)", arguments: arguments) ?? 0
+            return try db.value("SELECT COUNT(*) FROM items WHERE \(clause)", arguments) ?? 0
         }
     }
 
-    private static func whereClause(_ filter: QueueFilter) -> (String, StatementArguments) {
+    private static func whereClause(_ filter: QueueFilter) -> (String, [any SQLBindable]) {
         var clause = "status = 'pending' AND priority < \(listedPriority)"
-        var arguments: StatementArguments = []
+        var arguments: [any SQLBindable] = []
         if let guideline = filter.guideline {
             clause += " AND guidelines LIKE ? ESCAPE '\\'"
             arguments += [ListColumn.containsPattern(guideline)]
@@ -201,24 +210,24 @@ public struct ReviewDesk: Sendable {
     }
 
     public func item(_ itemID: String) throws -> QueueItem? {
-        try database.pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM items WHERE item_id = ?", arguments: [itemID]).map(QueueItem.init(row:)) }
+        try store.read { db in try db.row("SELECT * FROM items WHERE item_id = ?", [itemID]).map(QueueItem.init(row:)) }
     }
 
     /// The next pending item after `itemID` in queue order (for "submit and next").
     public func next(after itemID: String?, moderator: String, now: Date = Date()) throws -> QueueItem? {
-        try database.pool.read { db in
+        try store.read { db in
             // Skip items another moderator has claimed: they are being worked on.
-            try Row.fetchOne(db, sql: """
+            try db.row("""
                 SELECT * FROM items WHERE status = 'pending' AND priority < \(Self.listedPriority) AND item_id <> ?
                     AND (claimed_by IS NULL OR claimed_by = ? OR claimed_until < ?)
                 ORDER BY priority, queued_at, item_id LIMIT 1
-                """, arguments: [itemID ?? "", moderator, now.timeIntervalSince1970]).map(QueueItem.init(row:))
+                """, [itemID ?? "", moderator, now.timeIntervalSince1970]).map(QueueItem.init(row:))
         }
     }
 
     public func decision(_ postID: String) throws -> LoggedDecision? {
-        try database.pool.read { db in
-            try String.fetchOne(db, sql: "SELECT line FROM decisions WHERE post_id = ?", arguments: [postID]).flatMap(LoggedDecision.parse)
+        try store.read { db in
+            try (db.value("SELECT line FROM decisions WHERE post_id = ?", [postID]) as String?).flatMap(LoggedDecision.parse)
         }
     }
 
@@ -226,8 +235,8 @@ public struct ReviewDesk: Sendable {
 
     /// Opening an item claims it for `claimDuration` unless another moderator's claim runs.
     public func claim(_ itemID: String, moderator: String, now: Date = Date()) throws -> Claim {
-        try database.pool.write { db in
-            guard let item = try Row.fetchOne(db, sql: "SELECT * FROM items WHERE item_id = ?", arguments: [itemID]).map(QueueItem.init(row:)) else {
+        try store.write { db in
+            guard let item = try db.row("SELECT * FROM items WHERE item_id = ?" + store.dialect.forUpdate, [itemID]).map(QueueItem.init(row:)) else {
                 return .missing
             }
             if item.status != "pending" {
@@ -237,8 +246,8 @@ public struct ReviewDesk: Sendable {
                 return .held(by: holder, until: until, version: item.version)
             }
             let until = now.addingTimeInterval(claimDuration)
-            try db.execute(sql: "UPDATE items SET claimed_by = ?, claimed_until = ? WHERE item_id = ?",
-                           arguments: [moderator, until.timeIntervalSince1970, itemID])
+            try db.execute("UPDATE items SET claimed_by = ?, claimed_until = ? WHERE item_id = ?",
+                           [moderator, until.timeIntervalSince1970, itemID])
             return .mine(version: item.version, until: until)
         }
     }
@@ -246,16 +255,15 @@ public struct ReviewDesk: Sendable {
     /// A correction of a past decision is an item too (kind `past`), so that it has a
     /// version and two moderators cannot restore the same post twice.
     public func pastItem(for postID: String, now: Date = Date()) throws -> QueueItem? {
-        try database.pool.write { db in
-            if let existing = try Row.fetchOne(db, sql: "SELECT * FROM items WHERE item_id = ?", arguments: ["past:" + postID]) {
-                return QueueItem(row: existing)
-            }
-            guard let row = try Row.fetchOne(db, sql: "SELECT author, guidelines, rules FROM decisions WHERE post_id = ?", arguments: [postID]) else { return nil }
-            try db.execute(sql: """
-                INSERT INTO items(item_id, post_id, kind, status, priority, queued_at, author, guidelines, rules)
-                VALUES (?, ?, 'past', 'pending', \(Self.listedPriority), ?, ?, ?, ?)
-                """, arguments: ["past:" + postID, postID, now.timeIntervalSince1970, row["author"] as String, row["guidelines"] as String, row["rules"] as String])
-            return try Row.fetchOne(db, sql: "SELECT * FROM items WHERE item_id = ?", arguments: ["past:" + postID]).map(QueueItem.init(row:))
+        try store.write { db in
+            // ON CONFLICT DO NOTHING: two hosts opening the same past decision at once make one item.
+            try db.execute("""
+                INSERT INTO items(item_id, post_id, kind, status, priority, queued_at, author, guidelines, rules, instance, ruleset)
+                SELECT ?, post_id, 'past', 'pending', \(Self.listedPriority), ?, author, guidelines, rules, instance, ruleset
+                FROM decisions WHERE post_id = ?
+                ON CONFLICT(item_id) DO NOTHING
+                """, ["past:" + postID, now.timeIntervalSince1970, postID])
+            return try db.row("SELECT * FROM items WHERE item_id = ?", ["past:" + postID]).map(QueueItem.init(row:))
         }
     }
 
@@ -290,8 +298,8 @@ public struct ReviewDesk: Sendable {
         let reason = submission.reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !reason.isEmpty else { return .refused("A reason is required: pick one or write one. Nothing was written.") }
         guard reason.count <= 2_000 else { return .refused("The reason is longer than 2,000 characters. Nothing was written.") }
-        return try database.pool.write { db -> ReviewOutcome in
-            guard let item = try Row.fetchOne(db, sql: "SELECT * FROM items WHERE item_id = ?", arguments: [submission.itemID]).map(QueueItem.init(row:)) else {
+        return try store.write { db -> ReviewOutcome in
+            guard let item = try db.row("SELECT * FROM items WHERE item_id = ?" + store.dialect.forUpdate, [submission.itemID]).map(QueueItem.init(row:)) else {
                 return .refused("There is no review item \(submission.itemID).")
             }
             if item.status != "pending" {
@@ -306,12 +314,12 @@ public struct ReviewDesk: Sendable {
             guard item.version == submission.version else {
                 return .refused("This item changed since you opened it (the post was edited or re-judged). Reload it and decide again. Nothing was written.")
             }
-            guard let decision = try String.fetchOne(db, sql: "SELECT line FROM decisions WHERE post_id = ?", arguments: [item.postID]).flatMap(LoggedDecision.parse) else {
+            guard let decision = try (db.value("SELECT line FROM decisions WHERE post_id = ?", [item.postID]) as String?).flatMap(LoggedDecision.parse) else {
                 return .refused("The decision on \(item.postID) is not in the log any more. Nothing was written.")
             }
             var appeal: LoggedDecision?
             if item.kind == "appeal" {
-                appeal = try String.fetchOne(db, sql: "SELECT line FROM decisions WHERE post_id = ?", arguments: [item.itemID]).flatMap(LoggedDecision.parse)
+                appeal = try (db.value("SELECT line FROM decisions WHERE post_id = ?", [item.itemID]) as String?).flatMap(LoggedDecision.parse)
             }
             guard Self.verdicts(kind: item.kind, decision: decision).contains(submission.verdict) else {
                 return .refused("\"\(submission.verdict.rawValue)\" does not apply to this item. Nothing was written.")
@@ -352,21 +360,21 @@ public struct ReviewDesk: Sendable {
                 try takeBack(decision.postID, decision.authorID)
             }
             try outbox.write(file)
-            try db.execute(sql: """
+            try db.execute("""
                 UPDATE items SET status = 'resolved', version = version + 1, claimed_by = NULL, claimed_until = NULL,
                     resolved_by = ?, resolved_at = ?, outcome = ? WHERE item_id = ?
-                """, arguments: [submission.moderator, now.timeIntervalSince1970, submission.verdict.rawValue, item.itemID])
+                """, [submission.moderator, now.timeIntervalSince1970, submission.verdict.rawValue, item.itemID])
             // An appeal or a correction settles the held item of the same post, if it still waits.
             if item.kind != "held" {
-                try db.execute(sql: """
+                try db.execute("""
                     UPDATE items SET status = 'resolved', version = version + 1, claimed_by = NULL, resolved_by = ?, resolved_at = ?, outcome = ?
                     WHERE item_id = ? AND status = 'pending'
-                    """, arguments: [submission.moderator, now.timeIntervalSince1970, submission.verdict.rawValue, item.postID])
+                    """, [submission.moderator, now.timeIntervalSince1970, submission.verdict.rawValue, item.postID])
             }
-            try db.execute(sql: """
+            try db.execute("""
                 INSERT INTO reviews(post_id, item_id, moderator, at, verdict, action, labels, rules, author, text, reason)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [decision.postID, item.itemID, submission.moderator, now.timeIntervalSince1970, submission.verdict.rawValue,
+                """, [decision.postID, item.itemID, submission.moderator, now.timeIntervalSince1970, submission.verdict.rawValue,
                                  action, ListColumn.encode(labels), ListColumn.encode(decision.rules), decision.authorID, decision.text, reason])
             try AuditLog.append(db, at: now, moderator: submission.moderator, item: item.itemID, action: submission.verdict.rawValue,
                                 reason: reason,
@@ -385,27 +393,28 @@ public struct ReviewDesk: Sendable {
     public func search(_ query: String, in field: SearchField, limit: Int = 50) throws -> [LoggedDecision] {
         let query = query.trimmingCharacters(in: .whitespaces)
         guard !query.isEmpty else { return [] }
-        return try database.pool.read { db in
+        let like = store.dialect.caseInsensitiveLike
+        return try store.read { db in
             let sql: String
-            let argument: String
+            let arguments: [any SQLBindable]
             switch field {
             case .post:
                 sql = "SELECT line FROM decisions WHERE post_id = ? OR appeal_of = ? ORDER BY decided_at DESC LIMIT ?"
-                return try String.fetchAll(db, sql: sql, arguments: [query, query, limit]).compactMap(LoggedDecision.parse)
+                arguments = [query, query, limit]
             case .author:
                 sql = "SELECT line FROM decisions WHERE author = ? ORDER BY decided_at DESC LIMIT ?"
-                argument = query
+                arguments = [query, limit]
             case .text:
-                sql = "SELECT line FROM decisions WHERE text LIKE ? ESCAPE '\\' ORDER BY decided_at DESC LIMIT ?"
-                argument = "%" + ListColumn.likeEscaped(query) + "%"
+                sql = "SELECT line FROM decisions WHERE text \(like) ? ESCAPE '\\' ORDER BY decided_at DESC LIMIT ?"
+                arguments = ["%" + ListColumn.likeEscaped(query) + "%", limit]
             }
-            return try String.fetchAll(db, sql: sql, arguments: [argument, limit]).compactMap(LoggedDecision.parse)
+            return try db.rows(sql, arguments).compactMap { LoggedDecision.parse(try $0["line"]) }
         }
     }
 
     /// Reviews of one post, oldest first.
-    public func reviews(of postID: String) throws -> [Row] {
-        try database.pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM reviews WHERE post_id = ? ORDER BY id", arguments: [postID]) }
+    public func reviews(of postID: String) throws -> [SQLRow] {
+        try store.read { db in try db.rows("SELECT * FROM reviews WHERE post_id = ? ORDER BY id", [postID]) }
     }
 
     // MARK: Rules feedback
@@ -419,15 +428,15 @@ public struct ReviewDesk: Sendable {
 
     /// Hits (from the log) and reviews and reversals (from moderators), per rule.
     public func ruleStats() throws -> [String: RuleStats] {
-        try database.pool.read { db in
+        try store.read { db in
             var stats: [String: RuleStats] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT rule, hits FROM rule_hits") {
-                stats[row["rule"], default: RuleStats()].hits = row["hits"]
+            for row in try db.rows("SELECT rule, hits FROM rule_hits") {
+                stats[try row["rule"], default: RuleStats()].hits = try row["hits"]
             }
-            for row in try Row.fetchAll(db, sql: "SELECT rules, verdict, COUNT(*) AS n FROM reviews GROUP BY rules, verdict") {
-                let verdict: String = row["verdict"]
-                let count: Int = row["n"]
-                for rule in ListColumn.decode(row["rules"]) {
+            for row in try db.rows("SELECT rules, verdict, COUNT(*) AS n FROM reviews GROUP BY rules, verdict") {
+                let verdict: String = try row["verdict"]
+                let count: Int = try row["n"]
+                for rule in ListColumn.decode(try row["rules"]) {
                     stats[rule, default: RuleStats()].reviews += count
                     stats[rule, default: RuleStats()].byVerdict[verdict, default: 0] += count
                     if Verdict(rawValue: verdict)?.isReversal == true { stats[rule, default: RuleStats()].reversals += count }
@@ -439,21 +448,21 @@ public struct ReviewDesk: Sendable {
 
     /// Every review as a labelled post (the latest review of each post), one JSON line each,
     /// in the shape `warden eval` reads: id, text, labels, author, and the rules that acted.
-    public func labelledPosts() throws -> [[UInt8]] { try Self.labelledPosts(database) }
+    public func labelledPosts() throws -> [[UInt8]] { try Self.labelledPosts(store) }
 
-    public static func labelledPosts(_ database: ReviewDatabase) throws -> [[UInt8]] {
-        try database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM reviews WHERE id IN (SELECT MAX(id) FROM reviews GROUP BY post_id) ORDER BY id").map { row in
+    public static func labelledPosts(_ store: any ReviewStore) throws -> [[UInt8]] {
+        try store.read { db in
+            try db.rows("SELECT * FROM reviews WHERE id IN (SELECT MAX(id) FROM reviews GROUP BY post_id) ORDER BY id").map { row in
                 var w = JSONWriter()
                 w.beginObject()
-                w.key("id"); w.string(row["post_id"])
-                w.key("text"); w.string(row["text"])
-                w.key("labels"); w.stringArray(ListColumn.decode(row["labels"]))
-                w.key("author"); w.beginObject(); w.key("id"); w.string(row["author"]); w.endObject()
-                w.key("rules"); w.stringArray(ListColumn.decode(row["rules"]))
-                w.key("verdict"); w.string(row["verdict"])
-                w.key("moderator"); w.string(row["moderator"])
-                w.key("reviewed_at"); w.string(RFC3339.format(Date(timeIntervalSince1970: row["at"])))
+                w.key("id"); w.string(try row["post_id"])
+                w.key("text"); w.string(try row["text"])
+                w.key("labels"); w.stringArray(ListColumn.decode(try row["labels"]))
+                w.key("author"); w.beginObject(); w.key("id"); w.string(try row["author"]); w.endObject()
+                w.key("rules"); w.stringArray(ListColumn.decode(try row["rules"]))
+                w.key("verdict"); w.string(try row["verdict"])
+                w.key("moderator"); w.string(try row["moderator"])
+                w.key("reviewed_at"); w.string(RFC3339.format(Date(timeIntervalSince1970: try row["at"])))
                 w.endObject()
                 return w.bytes
             }

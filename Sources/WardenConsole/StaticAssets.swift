@@ -112,6 +112,7 @@ enum StaticAssets {
     header.top button { background: transparent; border-color: #fff; }
     .filters { display: flex; flex-wrap: wrap; gap: .8rem; align-items: end; margin-bottom: .8rem; }
     tr.flagged { background: #fdeaea; }
+    .ruleset-differs { color: #8a1c1c; } .badge.ruleset-differs { background: #fbd7d7; color: inherit; }
     .demoted { color: var(--bad); }
     .help { position: fixed; right: 1rem; bottom: 1rem; background: #fff; border: 2px solid var(--accent); padding: .8rem 1.2rem; border-radius: .4rem; }
     .help dt { font-family: monospace; font-weight: 700; float: left; width: 6rem; }

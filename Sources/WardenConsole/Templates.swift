@@ -75,10 +75,10 @@ enum Templates {
     <form method="post" action="/bulk" id="bulk">
       <input type="hidden" name="csrf" value="{{csrf}}">
       <table class="queue">
-        <thead><tr><th></th><th>Waiting</th><th>Kind</th><th>Post</th><th>Author</th><th>Guidelines</th><th>Rules</th><th>Text</th><th>Claim</th></tr></thead>
+        <thead><tr><th></th><th>Waiting</th><th>Kind</th><th>Post</th><th>Author</th><th>Guidelines</th><th>Rules</th><th>Text</th><th>Instance</th><th>Claim</th></tr></thead>
         <tbody>
         {{#items}}{{{html}}}{{/items}}
-        {{^items}}<tr><td colspan="9" class="empty">Nothing waits for review.</td></tr>{{/items}}
+        {{^items}}<tr><td colspan="10" class="empty">Nothing waits for review.</td></tr>{{/items}}
         </tbody>
       </table>
       {{#has_items}}
@@ -109,6 +109,7 @@ enum Templates {
       <td>{{guidelines}}</td>
       <td>{{rules}}</td>
       <td class="preview"><bdi>{{preview}}</bdi></td>
+      <td class="instance"><bdi>{{instance}}</bdi>{{#ruleset_differs}} <span class="badge ruleset-differs" title="judged with other rules than most instances: {{ruleset}}">other rules</span>{{/ruleset_differs}}</td>
       <td>{{#claimed_by}}<span class="claimed">{{claimed_by}}</span>{{/claimed_by}}</td>
     </tr>
     """
@@ -162,6 +163,8 @@ enum Templates {
       {{/appeal}}
       <p class="meta"><span class="badge action-{{action}}">{{action}}</span> {{#escalation}}<span class="badge escalation">{{escalation}}</span>{{/escalation}}
         guidelines: <strong>{{guidelines}}</strong> · rules: <strong>{{rules}}</strong> · decided {{decided_at}}
+        <br><span id="judged-by">judged by instance <strong><bdi>{{instance}}</bdi></strong> with ruleset <code>{{ruleset}}</code></span>{{#ruleset_differs}}
+        <strong class="ruleset-differs">(not the ruleset most instances run: {{prevailing_ruleset}})</strong>{{/ruleset_differs}}
         {{#held_because}}<br>held because: {{held_because}}{{/held_because}}</p>
       {{#post_text}}{{> postText}}{{/post_text}}
       {{#message}}<h3>Message the poster was sent</h3><pre class="message">{{message}}</pre>{{/message}}
@@ -257,6 +260,19 @@ enum Templates {
         <td>{{hits}}</td><td>{{reviews}}</td><td>{{reversals}}</td><td>{{precision}}</td><td>{{interval}}</td><td>{{changed}}</td>
       </tr>
       {{/rules}}
+      </tbody>
+    </table>
+    <h2 id="instances">Instances</h2>
+    <p>Each instance's daemon judges with its own copy of the rules; the digest is that of the last decision its console indexed.
+    {{#disagree}}<strong class="ruleset-differs" id="instances-disagree">The instances judge with different rules: deploy the same rules everywhere.</strong>{{/disagree}}</p>
+    <table class="instances">
+      <thead><tr><th>Instance</th><th>Ruleset</th><th>Last decision</th><th>Last seen</th></tr></thead>
+      <tbody>
+      {{#instances}}
+      <tr class="{{#differs}}flagged{{/differs}}"><td><bdi>{{name}}</bdi>{{#this_host}} (this host){{/this_host}}</td>
+        <td><code>{{ruleset}}</code>{{#differs}} <strong class="ruleset-differs">differs</strong>{{/differs}}</td><td>{{last_decided_at}}</td><td>{{last_seen}}{{#stale}} <strong>not seen for over a day: left out of the comparison</strong>{{/stale}}</td></tr>
+      {{/instances}}
+      {{^instances}}<tr><td colspan="4" class="empty">No instance has indexed a decision yet.</td></tr>{{/instances}}
       </tbody>
     </table>
     {{> footer}}

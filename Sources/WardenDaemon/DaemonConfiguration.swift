@@ -62,8 +62,18 @@ public struct DaemonConfiguration: Sendable {
     /// Where strikes, history and the shadow guard are kept: SQLite under `state/` (one
     /// host), or a PostgreSQL database shared by several hosts (`ledger: postgres://…`).
     public var ledger = LedgerLocation.sqlite
+    /// This host's name among the instances sharing a PostgreSQL ledger: the review console
+    /// tags the decisions it indexes with it and lists each instance's ruleset under it.
+    /// Default: the host name. 1 to 64 of letters, digits, `.`, `_`, `-`.
+    public var instance = ProcessInfo.processInfo.hostName
 
     public init() {}
+
+    /// Whether `name` may name an instance (see `instance`).
+    public static func isValidInstanceName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 64
+            && name.unicodeScalars.allSatisfy { ($0.isASCII && CharacterSet.alphanumerics.contains($0)) || ".-_".unicodeScalars.contains($0) }
+    }
 
     public var effectiveWorkers: Int { workers > 0 ? workers : max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
@@ -81,7 +91,7 @@ public struct DaemonConfiguration: Sendable {
         "memory.max_authors", "memory.max_history_entries",
         "shadow_guard.recent_for", "shadow_guard.window", "shadow_guard.max_share",
         "max_batch", "max_in_flight", "rescan_interval", "log_level", "durable",
-        "ledger", "ledger_password_file",
+        "ledger", "ledger_password_file", "instance",
     ]
 
     /// Reads a configuration file; every problem is reported at once, each as
@@ -148,6 +158,7 @@ public struct DaemonConfiguration: Sendable {
             case "durable": return "\(durable)"
             case "ledger": return ledger.description
             case "ledger_password_file": return ledger.postgres?.passwordFile ?? "(none)"
+            case "instance": return instance
             default: return "?"
             }
         }
@@ -303,6 +314,12 @@ struct ConfigurationReader {
                         c.ledger = .postgres(settings)
                     case .failure(let problem): error(value, "ledger: \(problem.message)")
                     }
+                }
+            }
+        case "instance":
+            if let v = string(value, key) {
+                if DaemonConfiguration.isValidInstanceName(v) { c.instance = v } else {
+                    error(value, "instance must be 1 to 64 letters, digits, '.', '_' or '-' (it names this host on the review console); got \"\(v)\"")
                 }
             }
         case "ledger_password_file":

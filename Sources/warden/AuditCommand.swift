@@ -9,15 +9,16 @@ struct AuditCommand: ParsableCommand {
         commandName: "audit",
         abstract: "Print the review console's audit log, newest first.")
 
-    @Option(name: .long, help: "State root of the daemon (default ./var).") var state: String = "./var"
+    @OptionGroup var storeOptions: ReviewStoreOptions
     @Option(name: .long, help: "Only this moderator's actions.") var moderator: String?
     @Option(name: .long, help: "Only actions on this item (post id, appeal id, author:ID, user:NAME).") var item: String?
     @Option(name: .long, help: "At most this many entries.") var limit: Int = 100
     @Option(name: .long, help: "Output format: text or json.") var format: OutputFormat = .text
 
     func run() throws {
-        let database = try ReviewDatabase.open(stateRoot: state)
-        let entries = try AuditLog.entries(database, moderator: moderator, item: item, limit: limit)
+        let store = try storeOptions.open()
+        defer { store.close() }
+        let entries = try AuditLog.entries(store, moderator: moderator, item: item, limit: limit)
         for entry in entries {
             if format == .json {
                 var w = JSONWriter()

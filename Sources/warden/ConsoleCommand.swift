@@ -11,7 +11,8 @@ struct ConsoleCommand: AsyncParsableCommand {
         commandName: "console",
         abstract: "Serve the review console (held posts, appeals, past decisions) on HOST:PORT.",
         discussion: """
-            Reads the daemon's decisions.jsonl into STATE/state/review.sqlite and writes moderators' \
+            Reads the daemon's decisions.jsonl into STATE/state/review.sqlite (or, with a PostgreSQL \
+            `ledger:` in warden.yaml, into that database, shared by every instance) and writes moderators' \
             decisions as action files into STATE/outbox/. Add users first with `warden users add NAME --role admin`.
             """)
 
@@ -38,9 +39,11 @@ struct ConsoleCommand: AsyncParsableCommand {
     func run() async throws {
         var daemonConfiguration = DaemonConfiguration()
         if let config { daemonConfiguration = try DaemonConfiguration.load(file: config) }
+        daemonConfiguration.takeLedgerPasswordFromEnvironment()
         var configuration = ConsoleConfiguration(stateRoot: state ?? daemonConfiguration.stateRoot,
                                                  rulesDirectory: rules ?? daemonConfiguration.rulesDirectory)
         configuration.ledger = daemonConfiguration.ledger
+        configuration.instance = daemonConfiguration.instance
         if let (host, port) = MetricsServer.parse(address: listen) {
             configuration.host = host
             configuration.port = port
@@ -60,7 +63,8 @@ struct ConsoleCommand: AsyncParsableCommand {
             throw ExitCode(78)
         }
         if try console.accounts.users().isEmpty {
-            logger.warning("no console users yet: add one with `warden users add NAME --role admin --state \(configuration.stateRoot)`")
+            let store = configuration.ledger == .sqlite ? "--state \(configuration.stateRoot)" : "--config \(config ?? "/etc/warden/warden.yaml")"
+            logger.warning("no console users yet: add one with `warden users add NAME --role admin \(store)`")
         }
         try await console.run()
     }

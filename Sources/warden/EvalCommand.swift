@@ -21,7 +21,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let ruleSet = try loadRules(options.directory(), runExamples: false, format: options.format)
         let judge = Judge(ruleSet: ruleSet, organisation: options.organisation)
-        guard let file = try file ?? reviews.map(ReviewExport.write(stateRoot:)) else { throw ValidationError("give a labelled file or --reviews STATE") }
+        guard let file = try file ?? reviews.map({ try ReviewExport.write(stateRoot: $0, ledger: options.settings.configuration.ledger) }) else { throw ValidationError("give a labelled file or --reviews STATE") }
         var source = try LineSource(path: file)
         var report = EvalReport()
         var invalid = 0

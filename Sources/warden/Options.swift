@@ -32,6 +32,7 @@ struct ConfigOptions: ParsableArguments {
         do {
             var configuration = try DaemonConfiguration.load(file: file)
             configuration.origins["config"] = origin
+            configuration.takeLedgerPasswordFromEnvironment()
             return Settings(configuration: configuration, configFile: file, install: install)
         } catch {
             Output.error("warden: \(error)")
@@ -206,4 +207,17 @@ func unknownName(_ kind: String, _ name: String, known: some Collection<String>)
     let list = known.count <= 12 ? " (known: \(known.sorted().joined(separator: ", ")))" : ""
     Output.error("warden: unknown \(kind) \"\(name)\"\(hint)\(list)")
     return ExitStatus.inputError
+}
+
+extension DaemonConfiguration {
+    /// The shared ledger's password from the environment (never a flag: it would show in
+    /// ps and shell history); a password file in warden.yaml wins. For every command that
+    /// opens the ledger or the review store: run, console, strikes, pardon, users, audit.
+    mutating func takeLedgerPasswordFromEnvironment() {
+        if case .postgres(var settings) = ledger, settings.passwordFile == nil,
+           let password = ProcessInfo.processInfo.environment["WARDEN_LEDGER_PASSWORD"] {
+            settings.password = Secret(password)
+            ledger = .postgres(settings)
+        }
+    }
 }

@@ -1,15 +1,18 @@
 import Foundation
 import WardenConsole
+import WardenDaemon
 
 /// `warden eval --reviews STATE`: the moderators' reviews as labelled posts, written to a
 /// temporary JSON Lines file that eval reads like any labelled set.
 enum ReviewExport {
-    static func write(stateRoot: String) throws -> String {
-        guard FileManager.default.fileExists(atPath: stateRoot + "/state/review.sqlite") else {
+    /// From `ledger`'s review store: SQLite under `stateRoot`, or the shared PostgreSQL database.
+    static func write(stateRoot: String, ledger: LedgerLocation) throws -> String {
+        if ledger == .sqlite, !FileManager.default.fileExists(atPath: stateRoot + "/state/review.sqlite") {
             throw ConsoleError("no reviews at \(stateRoot)/state/review.sqlite; pass --reviews with the state root the console uses")
         }
-        let database = try ReviewDatabase.open(stateRoot: stateRoot)
-        let lines = try ReviewDesk.labelledPosts(database)
+        let store = try ReviewStores.open(ledger, stateRoot: stateRoot)
+        defer { store.close() }
+        let lines = try ReviewDesk.labelledPosts(store)
         let path = NSTemporaryDirectory() + "/warden-reviews-\(getpid()).jsonl"
         var bytes: [UInt8] = []
         for line in lines { bytes += line + [0x0A] }

@@ -101,13 +101,7 @@ struct DaemonOptions: ParsableArguments {
         if let metrics { configuration.metricsAddress = metrics; configuration.origins["metrics"] = "--metrics" }
         if noSync { configuration.durable = false; configuration.origins["durable"] = "--no-sync" }
         if let logLevel { configuration.logLevel = logLevel; configuration.origins["log_level"] = "--log-level" }
-        // The shared ledger's password from the environment (never a flag: it would show in
-        // ps and shell history); a password file in warden.yaml wins.
-        if case .postgres(var settings) = configuration.ledger, settings.passwordFile == nil,
-           let password = ProcessInfo.processInfo.environment["WARDEN_LEDGER_PASSWORD"] {
-            settings.password = Secret(password)
-            configuration.ledger = .postgres(settings)
-        }
+        configuration.takeLedgerPasswordFromEnvironment()
         return configuration
     }
 }

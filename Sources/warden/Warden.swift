@@ -17,7 +17,7 @@ struct Warden: AsyncParsableCommand {
         subcommands: [
             CheckCommand.self, TestCommand.self, ExplainCommand.self, ScanCommand.self, EvalCommand.self, DiffCommand.self,
             GuidelinesCommand.self, ConfigCommand.self, LearnCommand.self,
-            ConsoleCommand.self, UsersCommand.self, AuditCommand.self,
+            ConsoleCommand.self, UsersCommand.self, AuditCommand.self, ReviewImportCommand.self,
         ] + DaemonCommands.all
     )
 

@@ -241,6 +241,8 @@ class Suite:
         self.open_item(self.a, "h1")
         assert HELD in self.a.find_element(By.CSS_SELECTOR, ".post-text").text
         assert self.a.find_elements(By.CSS_SELECTOR, ".post-text mark"), "matched spans are highlighted"
+        judged = self.a.find_element(By.ID, "judged-by").text
+        assert "judged by instance" in judged and "sha256:" in judged, judged
         self.shot(self.a, "item", doc=True)
         self.a.find_element(By.CSS_SELECTOR, "#form-release input[name=next]").click()  # stay on the item
         self.a.find_element(By.ID, "release").click()
@@ -395,6 +397,9 @@ class Suite:
         self.a.get(self.spool.base + "/rules")
         self.shot(self.a, "rules", doc=True)
         assert "spam.maybe-promotion" in self.a.page_source
+        instances = self.a.find_elements(By.CSS_SELECTOR, "table.instances tbody tr")
+        assert len(instances) == 1 and "(this host)" in instances[0].text and "sha256:" in instances[0].text, [r.text for r in instances]
+        assert not self.a.find_elements(By.ID, "instances-disagree"), "one instance never disagrees with itself"
 
     def test_escalate_and_pardon_on_author_card(self):
         self.a.get(self.spool.base + "/author?id=u-7")

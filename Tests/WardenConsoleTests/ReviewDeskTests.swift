@@ -1,71 +1,12 @@
 import Foundation
-import GRDB
 import Synchronization
 import Testing
 import WardenCore
 @testable import WardenConsole
 
-/// A temporary spool with a decisions.jsonl written by hand, indexed into a review database.
-/// Post ids whose strikes the desk asked the ledger to take back.
-final class TakeBackRecorder: Sendable {
-    let postIDs = Mutex<[String]>([])
-}
-
-final class DeskFixture: Sendable {
-    let root: String
-    let database: ReviewDatabase
-    let desk: ReviewDesk
-    let recorder = TakeBackRecorder()
-    var takenBack: [String] { recorder.postIDs.withLock { $0 } }
-
-    init() throws {
-        root = NSTemporaryDirectory() + "warden-console-tests-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: root + "/outbox", withIntermediateDirectories: true)
-        database = try ReviewDatabase.open(stateRoot: root)
-        let templates = try ReviewTemplates.load(rulesDirectory: root + "/no-rules")
-        let recorder = recorder
-        desk = ReviewDesk(database: database, outbox: OutboxWriter(outbox: root + "/outbox"), templates: templates,
-                          guidelineTitles: ["profanity": "No profanity", "spam": "No spam"],
-                          takeBack: { postID, _ in recorder.postIDs.withLock { $0.append(postID) } })
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: root) }
-
-    var logPath: String { root + "/decisions.jsonl" }
-
-    static func line(_ id: String, action: String = "hold", guidelines: [String] = ["profanity"], rules: [String] = ["profanity.mild"],
-                     author: String = "u-1", at: String = "2026-11-22T10:00:00Z", text: String = "what the heck",
-                     appealOf: String? = nil) -> String {
-        let list = { (values: [String]) in "[" + values.map { "\"\($0)\"" }.joined(separator: ",") + "]" }
-        let type = appealOf.map { "\"type\":\"appeal\",\"appeal_of\":\"\($0)\"," } ?? ""
-        return "{\(type)\"post_id\":\"\(id)\",\"action\":\"\(action)\",\"guidelines\":\(list(guidelines)),\"rules\":\(list(rules)),"
-            + "\"matches\":[{\"rule\":\"\(rules.first ?? "")\",\"start\":9,\"end\":13,\"text\":\"heck\"}],\"message\":\"msg\","
-            + "\"author\":{\"id\":\"\(author)\",\"name\":\"Gemma\",\"strikes\":1,\"escalation\":null},\"decided_at\":\"\(at)\","
-            + "\"ruleset\":\"sha256:x\",\"text\":\"\(text)\"}"
-    }
-
-    func append(_ lines: [String]) throws {
-        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
-        let handle = try #require(FileHandle(forWritingAtPath: logPath))
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data((lines.joined(separator: "\n") + "\n").utf8))
-        try handle.close()
-        try LogIndexer(logPath: logPath, database: database).catchUp()
-    }
-
-    func actionFile(_ postID: String) throws -> [String: Any] {
-        let data = try #require(FileManager.default.contents(atPath: root + "/outbox/\(postID).json"))
-        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-    }
-
-    func count(_ table: String) throws -> Int {
-        try database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
-    }
-}
-
 @Suite struct QueueTests {
-    @Test func appealsComeFirstThenTheOldestHeldPost() throws {
-        let f = try DeskFixture()
+    @Test(arguments: ReviewBackend.available) func appealsComeFirstThenTheOldestHeldPost(_ backend: ReviewBackend) throws {
+        let f = try DeskFixture(backend)
         try f.append([
             DeskFixture.line("p-new", at: "2026-11-22T12:00:00Z"),
             DeskFixture.line("p-old", at: "2026-11-22T09:00:00Z"),
@@ -80,8 +21,8 @@ final class DeskFixture: Sendable {
         #expect(try f.desk.pendingCount() == 3)
     }
 
-    @Test func filtersByGuidelineRuleAndAuthor() throws {
-        let f = try DeskFixture()
+    @Test(arguments: ReviewBackend.available) func filtersByGuidelineRuleAndAuthor(_ backend: ReviewBackend) throws {
+        let f = try DeskFixture(backend)
         try f.append([
             DeskFixture.line("a", guidelines: ["profanity"], rules: ["profanity.mild"], author: "u-1"),
             DeskFixture.line("b", guidelines: ["spam"], rules: ["spam.links"], author: "u-2"),
@@ -95,8 +36,8 @@ final class DeskFixture: Sendable {
         #expect(try f.desk.queue(QueueFilter(rule: "%")).isEmpty)
     }
 
-    @Test func anEditThatIsNoLongerHeldLeavesTheQueue() throws {
-        let f = try DeskFixture()
+    @Test(arguments: ReviewBackend.available) func anEditThatIsNoLongerHeldLeavesTheQueue(_ backend: ReviewBackend) throws {
+        let f = try DeskFixture(backend)
         try f.append([DeskFixture.line("p1")])
         try f.append([DeskFixture.line("p1", action: "allow", guidelines: [], rules: [])])
         #expect(try f.desk.pendingCount() == 0)
@@ -104,8 +45,8 @@ final class DeskFixture: Sendable {
 }
 
 @Suite struct ClaimTests {
-    @Test func openingAnItemClaimsItForOneModerator() throws {
-        let f = try DeskFixture()
+    @Test(arguments: ReviewBackend.available) func openingAnItemClaimsItForOneModerator(_ backend: ReviewBackend) throws {
+        let f = try DeskFixture(backend)
         try f.append([DeskFixture.line("p1")])
         let now = Date()
         guard case .mine(let version, _) = try f.desk.claim("p1", moderator: "alice", now: now) else { Issue.record("alice should get the claim"); return }
@@ -120,8 +61,8 @@ final class DeskFixture: Sendable {
         }
     }
 
-    @Test func aSubmitDuringAnotherModeratorsClaimIsRefused() throws {
-        let f = try DeskFixture()
+    @Test(arguments: ReviewBackend.available) func aSubmitDuringAnotherModeratorsClaimIsRefused(_ backend: ReviewBackend) throws {
+        let f = try DeskFixture(backend)
         try f.append([DeskFixture.line("p1")])
         _ = try f.desk.claim("p1", moderator: "alice")
         let outcome = try f.desk.submit(ReviewSubmission(itemID: "p1", version: 1, moderator: "bob", verdict: .released, reason: "fine"))
@@ -130,8 +71,8 @@ final class DeskFixture: Sendable {
         #expect(!FileManager.default.fileExists(atPath: f.root + "/outbox/p1.json"))
     }
 
-    @Test func theLoserOfARaceIsToldWhoActedAndNothingIsWrittenTwice() throws {
-        let f = try DeskFixture()
+    @Test(arguments: ReviewBackend.available) func theLoserOfARaceIsToldWhoActedAndNothingIsWrittenTwice(_ backend: ReviewBackend) throws {
+        let f = try DeskFixture(backend)
         try f.append([DeskFixture.line("p1")])
         let first = try f.desk.submit(ReviewSubmission(itemID: "p1", version: 1, moderator: "alice", verdict: .released, reason: "Not a violation"))
         guard case .written(let file) = first else { Issue.record("alice's release should be written"); return }
@@ -146,8 +87,8 @@ final class DeskFixture: Sendable {
         #expect(try f.count("audit") == 1)
     }
 
-    @Test func concurrentSubmitsWriteExactlyOnce() async throws {
-        let f = try DeskFixture()
+    @Test(arguments: ReviewBackend.available) func concurrentSubmitsWriteExactlyOnce(_ backend: ReviewBackend) async throws {
+        let f = try DeskFixture(backend)
         try f.append([DeskFixture.line("p1")])
         let outcomes = try await withThrowingTaskGroup(of: ReviewOutcome.self) { group in
             for moderator in ["m1", "m2", "m3", "m4", "m5", "m6"] {
@@ -161,8 +102,8 @@ final class DeskFixture: Sendable {
         #expect(try f.count("reviews") == 1)
     }
 
-    @Test func aStaleVersionIsRefusedAfterTheDaemonReJudgedThePost() throws {
-        let f = try DeskFixture()
+    @Test(arguments: ReviewBackend.available) func aStaleVersionIsRefusedAfterTheDaemonReJudgedThePost(_ backend: ReviewBackend) throws {
+        let f = try DeskFixture(backend)
         try f.append([DeskFixture.line("p1")])
         try f.append([DeskFixture.line("p1", text: "edited text")])
         let outcome = try f.desk.submit(ReviewSubmission(itemID: "p1", version: 1, moderator: "alice", verdict: .released, reason: "ok"))
@@ -173,8 +114,8 @@ final class DeskFixture: Sendable {
         }
     }
 
-    @Test func aReasonIsRequired() throws {
-        let f = try DeskFixture()
+    @Test(arguments: ReviewBackend.available) func aReasonIsRequired(_ backend: ReviewBackend) throws {
+        let f = try DeskFixture(backend)
         try f.append([DeskFixture.line("p1")])
         let outcome = try f.desk.submit(ReviewSubmission(itemID: "p1", version: 1, moderator: "alice", verdict: .released, reason: "  "))
         #expect(outcome == .refused("A reason is required: pick one or write one. Nothing was written."))
@@ -182,8 +123,8 @@ final class DeskFixture: Sendable {
 }
 
 @Suite struct VerdictTests {
-    @Test func removalCarriesTheEditedMessageAndLabelsTheGuideline() throws {
-        let f = try DeskFixture()
+    @Test(arguments: ReviewBackend.available) func removalCarriesTheEditedMessageAndLabelsTheGuideline(_ backend: ReviewBackend) throws {
+        let f = try DeskFixture(backend)
         try f.append([DeskFixture.line("p1")])
         let outcome = try f.desk.submit(ReviewSubmission(itemID: "p1", version: 1, moderator: "alice", verdict: .removed, removal: "hide",
                                                          message: "Edited by alice", reason: "Breaks the guideline"))
@@ -196,8 +137,8 @@ final class DeskFixture: Sendable {
         #expect(labelled.first?.contains("\"labels\":[\"profanity\"]") == true)
     }
 
-    @Test func anOverturnedAppealRestoresThePostAndTakesBackItsStrike() throws {
-        let f = try DeskFixture()
+    @Test(arguments: ReviewBackend.available) func anOverturnedAppealRestoresThePostAndTakesBackItsStrike(_ backend: ReviewBackend) throws {
+        let f = try DeskFixture(backend)
         try f.append([
             DeskFixture.line("p1", action: "delete"),
             DeskFixture.line("appeal-p1", action: "allow", guidelines: [], rules: [], text: "I was quoting", appealOf: "p1"),
@@ -213,8 +154,8 @@ final class DeskFixture: Sendable {
         #expect(stats["profanity.mild"]?.reversals == 1)
     }
 
-    @Test func anUpheldAppealKeepsTheRemovalAndTellsThePoster() throws {
-        let f = try DeskFixture()
+    @Test(arguments: ReviewBackend.available) func anUpheldAppealKeepsTheRemovalAndTellsThePoster(_ backend: ReviewBackend) throws {
+        let f = try DeskFixture(backend)
         try f.append([
             DeskFixture.line("p1", action: "delete"),
             DeskFixture.line("appeal-p1", action: "allow", guidelines: [], rules: [], text: "it was a joke", appealOf: "p1"),
@@ -236,8 +177,8 @@ final class DeskFixture: Sendable {
         #expect(sentence.hasPrefix("alice already upheld the appeal on this"))
     }
 
-    @Test func aPastWrongRemovalIsRestoredOnce() throws {
-        let f = try DeskFixture()
+    @Test(arguments: ReviewBackend.available) func aPastWrongRemovalIsRestoredOnce(_ backend: ReviewBackend) throws {
+        let f = try DeskFixture(backend)
         try f.append([DeskFixture.line("p1", action: "delete")])
         let item = try #require(try f.desk.pastItem(for: "p1"))
         #expect(ReviewDesk.verdicts(kind: item.kind, decision: try f.desk.decision("p1")) == [.restored])
@@ -251,8 +192,8 @@ final class DeskFixture: Sendable {
         #expect(f.takenBack == ["p1"])
     }
 
-    @Test func aMissedPostNeedsAGuidelineAndIsLabelledWithIt() throws {
-        let f = try DeskFixture()
+    @Test(arguments: ReviewBackend.available) func aMissedPostNeedsAGuidelineAndIsLabelledWithIt(_ backend: ReviewBackend) throws {
+        let f = try DeskFixture(backend)
         try f.append([DeskFixture.line("p1", action: "allow", guidelines: [], rules: [])])
         let item = try #require(try f.desk.pastItem(for: "p1"))
         guard case .refused = try f.desk.submit(ReviewSubmission(itemID: item.itemID, version: item.version, moderator: "a", verdict: .missed, removal: "hide", reason: "spam")) else {
@@ -268,8 +209,8 @@ final class DeskFixture: Sendable {
 }
 
 @Suite struct IndexerTests {
-    @Test func followsRotationWithoutSkippingOrRepeatingALine() throws {
-        let f = try DeskFixture()
+    @Test(arguments: ReviewBackend.available) func followsRotationWithoutSkippingOrRepeatingALine(_ backend: ReviewBackend) throws {
+        let f = try DeskFixture(backend)
         try f.append([DeskFixture.line("p1"), DeskFixture.line("p2")])
         // The daemon rotates: decisions.jsonl → .1, then writes more to .1 before? No: it
         // renames after its last append, then appends to a new file.
@@ -277,30 +218,36 @@ final class DeskFixture: Sendable {
         try f.append([DeskFixture.line("p3")])
         #expect(try f.count("decisions") == 3)
         #expect(try f.desk.pendingCount() == 3)
-        #expect(try LogIndexer(logPath: f.logPath, database: f.database).catchUp() == 0)
+        #expect(try f.indexer().catchUp() == 0)
     }
 
-    @Test func waitsForTheRestOfAHalfWrittenLine() throws {
-        let f = try DeskFixture()
+    @Test(arguments: ReviewBackend.available) func waitsForTheRestOfAHalfWrittenLine(_ backend: ReviewBackend) throws {
+        let f = try DeskFixture(backend)
         let line = DeskFixture.line("p1")
         FileManager.default.createFile(atPath: f.logPath, contents: Data(line.prefix(40).utf8))
-        #expect(try LogIndexer(logPath: f.logPath, database: f.database).catchUp() == 0)
+        #expect(try f.indexer().catchUp() == 0)
         let handle = try #require(FileHandle(forWritingAtPath: f.logPath))
         try handle.seekToEnd()
         try handle.write(contentsOf: Data((line.dropFirst(40) + "\n").utf8))
         try handle.close()
-        #expect(try LogIndexer(logPath: f.logPath, database: f.database).catchUp() == 1)
+        #expect(try f.indexer().catchUp() == 1)
         #expect(try f.desk.pendingCount() == 1)
     }
 }
 
 @Suite struct AuditAndPrecisionTests {
-    @Test func theAuditLogRefusesUpdatesAndDeletes() throws {
-        let f = try DeskFixture()
-        try AuditLog.append(f.database, moderator: "alice", item: "x", action: "pardon", reason: "r")
-        #expect(throws: (any Error).self) { try f.database.pool.write { db in try db.execute(sql: "UPDATE audit SET reason = 'changed'") } }
-        #expect(throws: (any Error).self) { try f.database.pool.write { db in try db.execute(sql: "DELETE FROM audit") } }
-        #expect(try AuditLog.entries(f.database).map(\.reason) == ["r"])
+    @Test(arguments: ReviewBackend.available) func theAuditLogRefusesUpdatesAndDeletes(_ backend: ReviewBackend) throws {
+        let f = try DeskFixture(backend)
+        try AuditLog.append(f.store, moderator: "alice", item: "x", action: "pardon", reason: "r")
+        for statement in ["UPDATE audit SET reason = 'changed'", "DELETE FROM audit"] + (backend == .postgres ? ["TRUNCATE audit"] : []) {
+            do {
+                try f.store.write { db in try db.execute(statement) }
+                Issue.record("\(statement) was allowed")
+            } catch {
+                #expect("\(error)".contains("the audit log is append-only"), "\(error)")
+            }
+        }
+        #expect(try AuditLog.entries(f.store).map(\.reason) == ["r"])
     }
 
     @Test func wilsonIntervalMatchesTheTextbookValue() throws {
@@ -312,9 +259,9 @@ final class DeskFixture: Sendable {
 }
 
 @Suite struct AccountTests {
-    @Test func loginIsThrottledAfterRepeatedFailures() async throws {
-        let f = try DeskFixture()
-        var accounts = Accounts(database: f.database)
+    @Test(arguments: ReviewBackend.available) func loginIsThrottledAfterRepeatedFailures(_ backend: ReviewBackend) async throws {
+        let f = try DeskFixture(backend)
+        var accounts = Accounts(store: f.store)
         accounts.bcryptCost = 4
         try accounts.add(name: "alice", role: .moderator, password: "correct horse battery")
         for _ in 0..<accounts.maxFailures {
@@ -331,12 +278,12 @@ final class DeskFixture: Sendable {
         #expect(try await accounts.session(token: token, now: later.addingTimeInterval(accounts.idleTimeout + 1)) == nil, "an idle session expires")
     }
 
-    @Test func passwordsAreStoredOnlyAsBcryptHashes() throws {
-        let f = try DeskFixture()
-        var accounts = Accounts(database: f.database)
+    @Test(arguments: ReviewBackend.available) func passwordsAreStoredOnlyAsBcryptHashes(_ backend: ReviewBackend) throws {
+        let f = try DeskFixture(backend)
+        var accounts = Accounts(store: f.store)
         accounts.bcryptCost = 4
         try accounts.add(name: "bob", role: .admin, password: "a long enough password")
-        let hash = try f.database.pool.read { db in try String.fetchOne(db, sql: "SELECT hash FROM users WHERE name = 'bob'") }
+        let hash: String? = try f.store.read { db in try db.value("SELECT hash FROM users WHERE name = 'bob'") }
         #expect(hash?.hasPrefix("$2") == true)
         #expect(hash?.contains("long enough") == false)
     }

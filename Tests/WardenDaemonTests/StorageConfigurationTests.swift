@@ -57,6 +57,17 @@ struct StorageConfigurationTests {
         }
     }
 
+    /// `instance:` names this host on the review console; the host name by default.
+    @Test func theInstanceNameIsTheHostNameUnlessSet() throws {
+        #expect(try load("workers: 1\n").result.get().instance == ProcessInfo.processInfo.hostName)
+        #expect(try load("instance: web-2.eu\n").result.get().instance == "web-2.eu")
+        for bad in ["\"\"", "\"web 2\"", "\"<b>\"", String(repeating: "a", count: 65)] {
+            let (path, result) = try load("workers: 1\ninstance: \(bad)\n")
+            guard case .failure(let error) = result else { Issue.record("accepted instance: \(bad)"); continue }
+            #expect(error.description.hasPrefix("\(path):2:11: error: instance must be 1 to 64 letters"), "\(error.description)")
+        }
+    }
+
     @Test func thePasswordComesFromItsFileAndNeverPrints() throws {
         let directory = try TemporaryDirectory()
         let passwordPath = directory.path + "/pw"

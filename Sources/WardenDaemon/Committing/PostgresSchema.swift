@@ -159,6 +159,8 @@ enum PostgresSchema {
             $$
             """,
         ],
+        // 3: the review console's tables (PostgresSchema+Review.swift).
+        reviewConsole,
     ]
 
     /// Brings the database to `current`, or refuses a newer one. Returns the version found.

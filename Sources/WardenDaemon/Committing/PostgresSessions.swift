@@ -12,15 +12,15 @@ import PostgresNIO
 ///
 /// A connection that failed (server restarted, network gone) is closed and dropped, so the
 /// next attempt opens a fresh one; callers retry with back-off (`Retry`).
-final class PostgresSessions: Sendable {
-    let settings: PostgresSettings
+public final class PostgresSessions: Sendable {
+    public let settings: PostgresSettings
     private let logger: Logger
     private let idle = Locked<[PostgresConnection]>([])
     private let nextID = Locked<Int>(1)
     private let password: String?
     private let tls: PostgresConnection.Configuration.TLS
 
-    init(settings: PostgresSettings, logger: Logger) throws {
+    public init(settings: PostgresSettings, logger: Logger) throws {
         self.settings = settings
         self.logger = logger
         password = try settings.resolvedPassword()
@@ -55,7 +55,7 @@ final class PostgresSessions: Sendable {
     /// Runs `body` on a connection of its own. On an error the connection is closed (a
     /// transaction may be left open on it), so it is never handed out half-used.
     @discardableResult
-    func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    public func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         // An idle connection the server closed meanwhile (restart, failover) is dropped.
         var reused: PostgresConnection?
         while let candidate = idle.withLock({ $0.popLast() }) {
@@ -76,7 +76,7 @@ final class PostgresSessions: Sendable {
 
     /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
     @discardableResult
-    func withTransaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    public func withTransaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         try withConnection { connection in
             try connection.run("BEGIN", logger: logger)
             let result = try body(connection)
@@ -92,7 +92,7 @@ final class PostgresSessions: Sendable {
     deinit { close() }
 
     /// Closes every idle connection (at shutdown; the debug build asserts connections are closed).
-    func close() {
+    public func close() {
         let connections = idle.withLock { list in
             defer { list = [] }
             return list
@@ -100,13 +100,18 @@ final class PostgresSessions: Sendable {
         for connection in connections { try? connection.close().wait() }
     }
 
-    var queryLogger: Logger { logger }
+    public var queryLogger: Logger { logger }
+
+    /// Brings the database's schema to the newest this warden knows (the ledger's and the
+    /// review console's tables), or refuses a newer one: what the daemon does at start, for
+    /// the console, which may start first.
+    public func migrate() throws { try PostgresSchema.migrate(self) }
 }
 
 extension PostgresConnection {
     /// One statement, waited for; errors name the statement's first words, never its values.
     @discardableResult
-    func run(_ query: PostgresQuery, logger: Logger) throws -> PostgresQueryResult {
+    public func run(_ query: PostgresQuery, logger: Logger) throws -> PostgresQueryResult {
         do {
             // Waited for at most `statementTimeout`: a query on a connection whose server went
             // away was seen never to complete (the worker hung through a database outage,

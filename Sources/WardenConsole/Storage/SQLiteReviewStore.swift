@@ -1,14 +1,15 @@
 import Foundation
 import GRDB
 
-/// The console's own SQLite database, `state/review.sqlite`: an index of decisions.jsonl,
-/// the review queue with claims and versions, reviews (labelled posts), the audit log,
-/// users and sessions. Separate from the daemon's ledger so that nothing the console does
-/// can slow or lock the daemon's batch commits; the console only *reads* the ledger, and
-/// writes to it only through `Ledger`'s public moderator calls (pardon, take-back).
-public final class ReviewDatabase: Sendable {
+/// The console's state on one host: `state/review.sqlite` (GRDB). Separate from the
+/// daemon's ledger so that nothing the console does can slow or lock the daemon's batch
+/// commits; the console writes to the ledger only through `ModeratorLedger`'s calls
+/// (pardon, take-back, escalation).
+public final class SQLiteReviewStore: ReviewStore {
     public let pool: DatabasePool
     public let path: String
+    public var location: String { path }
+    public var dialect: SQLDialect { .sqlite }
 
     public init(path: String) throws {
         self.path = path
@@ -25,13 +26,69 @@ public final class ReviewDatabase: Sendable {
     }
 
     /// The database of a state root (`--state DIR`), creating `state/` if needed.
-    public static func open(stateRoot: String) throws -> ReviewDatabase {
+    public static func open(stateRoot: String) throws -> SQLiteReviewStore {
         let directory = stateRoot + "/state"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        return try ReviewDatabase(path: directory + "/review.sqlite")
+        return try SQLiteReviewStore(path: directory + "/review.sqlite")
     }
 
-    private static var migrator: DatabaseMigrator {
+    public func read<T>(_ body: (any ReviewTransaction) throws -> T) throws -> T {
+        try withoutActuallyEscaping(body) { body in
+            try pool.read { db in try body(Transaction(db: db)) }
+        }
+    }
+
+    @discardableResult
+    public func write<T>(_ body: (any ReviewTransaction) throws -> T) throws -> T {
+        try withoutActuallyEscaping(body) { body in
+            try pool.write { db in try body(Transaction(db: db)) }
+        }
+    }
+
+    public func close() {}
+
+    struct Transaction: ReviewTransaction {
+        let db: Database
+
+        func rows(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow] {
+            try Row.fetchAll(statement(sql), arguments: Self.arguments(arguments)).map { row in
+                SQLRow(row.map { column, value -> (String, SQLValue) in
+                    switch value.storage {
+                    case .null: (column, .null)
+                    case .int64(let integer): (column, .integer(integer))
+                    case .double(let real): (column, .real(real))
+                    case .string(let text): (column, .text(text))
+                    case .blob(let data): (column, .text(String(decoding: data, as: UTF8.self)))
+                    }
+                })
+            }
+        }
+
+        func execute(_ sql: String, _ arguments: [any SQLBindable]) throws -> Int {
+            try statement(sql).execute(arguments: Self.arguments(arguments))
+            return db.changesCount
+        }
+
+        /// Cached when short: the console runs a small, fixed set of statements many times;
+        /// the indexer's multi-row statements (one per chunk size) are long and would fill
+        /// the cache with variants used once.
+        func statement(_ sql: String) throws -> Statement {
+            sql.utf8.count < 2_000 ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+        }
+
+        static func arguments(_ values: [any SQLBindable]) -> StatementArguments {
+            StatementArguments(values.map { value -> DatabaseValue in
+                switch value.sqlValue {
+                case .null: .null
+                case .integer(let integer): integer.databaseValue
+                case .real(let real): real.databaseValue
+                case .text(let text): text.databaseValue
+                }
+            })
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             // Lists (guidelines, rules) are stored as ",a,b," so a filter is one LIKE '%,a,%'.
@@ -75,6 +132,26 @@ public final class ReviewDatabase: Sendable {
                 CREATE INDEX login_failures_by_key ON login_failures(key, at);
                 CREATE TABLE log_cursor (
                     id INTEGER PRIMARY KEY CHECK (id = 1), inode INTEGER NOT NULL, offset INTEGER NOT NULL);
+                """)
+        }
+        // v2: the instance that judged each decision and the ruleset it was judged with, one
+        // log cursor per instance, and each instance's last ruleset (the same shape as the
+        // PostgreSQL store's tables, PostgresSchema's migration 3, so the statements are one).
+        // The v1 cursor is kept under the instance name '' until the indexer saves its own.
+        migrator.registerMigration("v2 instances") { db in
+            try db.execute(sql: """
+                ALTER TABLE decisions ADD COLUMN instance TEXT;
+                ALTER TABLE decisions ADD COLUMN ruleset TEXT;
+                UPDATE decisions SET ruleset = json_extract(line, '$.ruleset');
+                ALTER TABLE items ADD COLUMN instance TEXT;
+                ALTER TABLE items ADD COLUMN ruleset TEXT;
+                UPDATE items SET ruleset = (SELECT d.ruleset FROM decisions d WHERE d.post_id = items.item_id);
+                CREATE TABLE instances (
+                    name TEXT NOT NULL PRIMARY KEY, ruleset TEXT, last_seen REAL NOT NULL, last_decided_at REAL);
+                CREATE TABLE log_cursors (
+                    instance TEXT NOT NULL PRIMARY KEY, inode INTEGER NOT NULL, byte_offset INTEGER NOT NULL);
+                INSERT INTO log_cursors(instance, inode, byte_offset) SELECT '', inode, "offset" FROM log_cursor;
+                DROP TABLE log_cursor;
                 """)
         }
         return migrator
