@@ -12,7 +12,11 @@ when they do.
   python3 scripts/bench-compare.py --rules rules --posts 3000 --rounds 3 \\
       base=bench-out/warden-base new=.build/release/warden [ungated=.build/release/warden:WARDEN_PLAN=ungated]
 
-A build is LABEL=PATH, optionally followed by :NAME=VALUE environment settings.
+A build is LABEL=PATH, optionally followed by :NAME=VALUE environment settings; the setting
+:rules=DIR (lowercase) is not an environment variable but the rules directory that build runs
+with instead of --rules, to compare two rules directories with one binary:
+
+  python3 scripts/bench-compare.py --posts 3000 old=/tmp/warden:rules=/tmp/old/rules new=/tmp/warden:rules=rules
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile
 
@@ -34,12 +38,16 @@ def parse_build(spec):
     path, *settings = rest.split(":")
     env = dict(os.environ)
     env.pop("WARDEN_PLAN", None)
+    rules = None
     for setting in settings:
         name, _, value = setting.partition("=")
-        env[name] = value
+        if name == "rules":
+            rules = value
+        else:
+            env[name] = value
     if not label or not os.path.exists(path):
         sys.exit(f"bad build {spec!r}: want LABEL=PATH[:NAME=VALUE…] with an existing PATH")
-    return label, path, env
+    return label, path, env, rules
 
 
 def readable(path, workdir, label):
@@ -58,7 +66,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     workdir = tempfile.mkdtemp(prefix="warden-compare-")
-    builds = [(label, readable(path, workdir, label), env) for label, path, env in map(parse_build, args.builds)]
+    builds = [(label, readable(path, workdir, label), env, rules or args.rules)
+              for label, path, env, rules in map(parse_build, args.builds)]
     empty = os.path.join(workdir, "empty.jsonl")
     open(empty, "w").close()
     corpora = {"generated": module("bench-scan").make_corpus(args.posts),
@@ -68,16 +77,16 @@ def main():
         with open(path, "w", encoding="utf-8") as f:
             for post in list(posts)[:args.posts]:
                 f.write(json.dumps(post, ensure_ascii=False) + "\n")
-        figures = {label: [] for label, _, _ in builds}
+        figures = {label: [] for label, _, _, _ in builds}
         for round_ in range(args.rounds):
-            for label, binary, env in builds:
-                scan = [binary, "scan", "--rules", args.rules]
+            for label, binary, env, rules in builds:
+                scan = [binary, "scan", "--rules", rules]
                 per_post = (collected(scan + [path], env) - collected(scan + [empty], env)) / args.posts
                 figures[label].append(per_post)
                 print(f"  {name}, round {round_ + 1}, {label}: {per_post:,.0f}", file=sys.stderr, flush=True)
         base = statistics.median(figures[builds[0][0]])
         print(f"{name} ({args.posts} posts, instructions per post, median of {args.rounds} interleaved rounds, start-up subtracted):")
-        for label, _, _ in builds:
+        for label, _, _, _ in builds:
             m = statistics.median(figures[label])
             change = "" if label == builds[0][0] else f"  ({(m - base) / base * 100:+.1f}%)"
             print(f"  {label:12} {m:>10,.0f}{change}   rounds: {', '.join(f'{x:,.0f}' for x in figures[label])}")

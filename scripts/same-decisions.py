@@ -11,6 +11,13 @@ Only `decided_at` is left out of the comparison (it is the time of the run). Exi
 the first differing lines when any decision differs.
 
   python3 scripts/same-decisions.py --warden .build/release/warden [--baseline OLD] [--rules rules]
+
+A rules rewrite (issue 15, point 3) is checked against the rules of an earlier commit, run by
+the same binary: --baseline-rules-rev REV extracts REV's rules/ (git archive) to a temporary
+directory and uses it as --baseline-rules, with --warden as the baseline unless --baseline
+is given:
+
+  python3 scripts/same-decisions.py --warden /tmp/warden-release-main --rules rules --baseline-rules-rev c6abff8
 """
 import argparse, glob, json, os, subprocess, sys, tempfile
 
@@ -67,9 +74,16 @@ def main():
     ap.add_argument("--baseline", help="a previous build to compare with too")
     ap.add_argument("--rules", default=os.path.join(REPO, "rules"))
     ap.add_argument("--baseline-rules", help="the rules the baseline runs with (default: --rules), to check a rules rewrite")
+    ap.add_argument("--baseline-rules-rev", metavar="REV", help="a commit whose rules/ are the baseline rules (extracted with git archive)")
     ap.add_argument("--bench-posts", type=int, default=20_000, help="posts of each benchmark corpus to compare")
     args = ap.parse_args()
     workdir = tempfile.mkdtemp(prefix="warden-same-")
+    if args.baseline_rules_rev:
+        archive = subprocess.run(["git", "-C", REPO, "archive", args.baseline_rules_rev, "rules"], capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", workdir], input=archive, check=True)
+        args.baseline_rules = os.path.join(workdir, "rules")
+        args.baseline = args.baseline or args.warden
+        print(f"baseline: {args.baseline} with the rules of {args.baseline_rules_rev} ({args.baseline_rules})")
     total = differing = 0
     for stem, posts in corpora(workdir, args.bench_posts):
         path = os.path.join(workdir, stem + ".jsonl")
