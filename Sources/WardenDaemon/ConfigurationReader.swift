@@ -111,6 +111,7 @@ struct ConfigurationReader {
             }
         case "max_batch": if let v = int(value, key, minimum: 1) { c.maxBatch = v }
         case "max_in_flight": if let v = int(value, key, minimum: 1) { c.maxInFlight = v }
+        case "max_noticed": if let v = int(value, key, minimum: 1) { c.maxNoticed = v }
         case "rescan_interval": if let v = duration(value, key) { c.rescanInterval = v }
         case "log_level":
             if let v = string(value, key) {

@@ -177,7 +177,7 @@ public final class Daemon: @unchecked Sendable {
                 logger.warning("inotify queue overflowed; rescanning inbox/")
                 intake.rescan()
                 lastRescan = now
-            } else if now - lastRescan >= rescanNanos || (intake.rescanSoon && now - lastRescan >= 1_000_000_000) {
+            } else if now - lastRescan >= rescanNanos || (intake.rescanSoon && now - lastRescan >= 1_000_000_000) || intake.wantsRefill {
                 intake.rescan()
                 lastRescan = now
                 if now - lastPrune >= UInt64(configuration.pruneInterval * 1e9) {

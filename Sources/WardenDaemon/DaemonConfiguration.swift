@@ -37,6 +37,11 @@ public struct DaemonConfiguration: Sendable {
     public var maxBatch = 2048
     /// Posts claimed and not yet finished, at most: bounds memory and processing/ in a burst.
     public var maxInFlight = 4096
+    /// Names of posts waiting in inbox/ that the daemon keeps in memory, at most
+    /// (`max_noticed` in warden.yaml): beyond it, the rest are taken oldest first from listings of
+    /// inbox/, so a daemon millions of posts behind holds about 100 bytes × this, not × the
+    /// backlog (docs/RELIABILITY.md, "A soak that fell behind").
+    public var maxNoticed = 65_536
     public var rescanInterval: TimeInterval = 30
     /// How often strikes and posts older than their windows are forgotten, in memory and in
     /// the ledger. Not in warden.yaml: ten minutes is right for production; soaks shorten it
@@ -90,7 +95,7 @@ public struct DaemonConfiguration: Sendable {
         "retention.done", "retention.history", "retention.decisions_log_bytes", "retention.decisions_log_files",
         "memory.max_authors", "memory.max_history_entries",
         "shadow_guard.recent_for", "shadow_guard.window", "shadow_guard.max_share",
-        "max_batch", "max_in_flight", "rescan_interval", "log_level", "durable",
+        "max_batch", "max_in_flight", "max_noticed", "rescan_interval", "log_level", "durable",
         "ledger", "ledger_password_file", "instance",
     ]
 
@@ -153,6 +158,7 @@ public struct DaemonConfiguration: Sendable {
             case "shadow_guard.max_share": return "\(shadowGuard.maxShare)"
             case "max_batch": return "\(maxBatch)"
             case "max_in_flight": return "\(maxInFlight)"
+            case "max_noticed": return "\(maxNoticed)"
             case "rescan_interval": return Self.formatDuration(rescanInterval)
             case "log_level": return logLevel.rawValue
             case "durable": return "\(durable)"

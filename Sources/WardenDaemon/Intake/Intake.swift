@@ -22,6 +22,11 @@ final class Intake {
     private var nextFileID = 0
     /// A name could not be claimed yet (same name in processing/): rescan within a second.
     private(set) var rescanSoon = false
+    /// inbox/ holds more posts than `maxNoticed`: the names beyond it are not kept (each costs
+    /// memory, and a daemon far behind would otherwise hold millions), inotify's names are
+    /// ignored, and the oldest are listed again when the queue is half empty. Everything
+    /// then comes through a rescan, oldest first, so an author's posts keep their order.
+    private(set) var overfull = false
 
     init(spool: Spool, configuration: DaemonConfiguration, logger: Logger, metrics: DaemonMetrics,
          queue: AuthorOrderedQueue<WorkerJob>, outcomes: OutcomeQueue, inFlight: InFlight) {
@@ -89,7 +94,24 @@ final class Intake {
     /// merely created, or a half-written post would be read.
     func noticed(_ event: DirectoryWatcher.Event) {
         if event.mask & UInt32(IN_CREATE) != 0 && !isSpecialFile(event.name) { return }
+        if overfull { return }
+        if pending.count >= configuration.maxNoticed {
+            becomeOverfull()
+            return
+        }
         enqueue(event.name)
+    }
+
+    /// Half the noticed names have been claimed while inbox/ still holds more: list the
+    /// oldest again now, not at the next periodic rescan.
+    var wantsRefill: Bool { overfull && pending.count <= configuration.maxNoticed / 2 }
+
+    private func becomeOverfull() {
+        if !overfull {
+            logger.notice("inbox/ holds more posts than are kept noticed; taking them oldest first from listings",
+                          metadata: ["noticed": "\(pending.count)", "limit": "\(configuration.maxNoticed)"])
+        }
+        overfull = true
     }
 
     private func isSpecialFile(_ name: String) -> Bool {
@@ -108,7 +130,14 @@ final class Intake {
     func rescan() {
         rescanSoon = false
         do {
-            for name in try spool.pending(in: spool.layout.inbox) { enqueue(name) }
+            let (oldest, more) = try spool.oldestPending(in: spool.layout.inbox, limit: configuration.maxNoticed)
+            for name in oldest where pending.count < configuration.maxNoticed { enqueue(name) }
+            if more {
+                becomeOverfull()
+            } else if overfull {
+                overfull = false
+                logger.notice("inbox/ caught up: every post in it is noticed again")
+            }
         } catch {
             logger.error("cannot list inbox/", metadata: ["error": "\(error)"])
         }

@@ -1,4 +1,5 @@
 import Foundation
+import HeapModule
 import WardenCore
 import Glibc
 
@@ -132,17 +133,36 @@ final class Spool: Sendable {
     /// Names in processing/ and inbox/, oldest first by modification time (the producer's
     /// write order), so that a rescan keeps an author's posts in the order they were written.
     func pending(in directory: String) throws(SystemError) -> [String] {
+        try oldestPending(in: directory, limit: .max).names
+    }
+
+    /// The `limit` oldest names (by modification time, then name) and whether there are more.
+    /// Walks the directory once, keeping only `limit` names (a bounded heap), so that an
+    /// inbox far behind costs memory for `limit` names, not for the whole backlog.
+    func oldestPending(in directory: String, limit: Int) throws(SystemError) -> (names: [String], more: Bool) {
         let dirFD = directory == layout.processing ? processing : inbox
-        let names = try POSIX.listDirectory(directory).filter(Self.isCandidate)
-        var stamped: [(name: String, time: Int)] = []
-        stamped.reserveCapacity(names.count)
-        for name in names {
+        var oldest = Heap<Stamped>()
+        var more = false
+        try POSIX.forEachEntry(in: directory) { name in
+            guard Self.isCandidate(name) else { return }
             var info = stat()
-            if fstatat(dirFD, name, &info, AT_SYMLINK_NOFOLLOW) != 0 { continue }
-            stamped.append((name, info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec))
+            if fstatat(dirFD, name, &info, AT_SYMLINK_NOFOLLOW) != 0 { return }
+            oldest.insert(Stamped(time: info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec, name: name))
+            if oldest.count > limit {
+                _ = oldest.popMax()
+                more = true
+            }
         }
-        stamped.sort { $0.time != $1.time ? $0.time < $1.time : $0.name < $1.name }
-        return stamped.map(\.name)
+        var names: [String] = []
+        names.reserveCapacity(oldest.count)
+        while let next = oldest.popMin() { names.append(next.name) }
+        return (names, more)
+    }
+
+    private struct Stamped: Comparable {
+        var time: Int
+        var name: String
+        static func < (a: Stamped, b: Stamped) -> Bool { a.time != b.time ? a.time < b.time : a.name < b.name }
     }
 
     // MARK: outbox/: action files

@@ -103,17 +103,23 @@ enum POSIX {
 
     /// Names in a directory, without "." and "..". Order is the directory's, not sorted.
     static func listDirectory(_ path: String) throws(SystemError) -> [String] {
+        var names: [String] = []
+        try forEachEntry(in: path) { names.append($0) }
+        return names
+    }
+
+    /// Calls `body` with each name in a directory (not "." or ".."), without holding the
+    /// whole listing: an inbox millions of posts behind is walked in constant memory.
+    static func forEachEntry(in path: String, _ body: (String) -> Void) throws(SystemError) {
         guard let dir = opendir(path) else { throw SystemError("list", path) }
         defer { closedir(dir) }
-        var names: [String] = []
         while let entry = readdir(dir) {
             let name = withUnsafePointer(to: entry.pointee.d_name) { pointer in
                 pointer.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
             }
             if name == "." || name == ".." { continue }
-            names.append(name)
+            body(name)
         }
-        return names
     }
 
     private typealias SetName = @convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32
