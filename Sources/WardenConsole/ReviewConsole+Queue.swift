@@ -35,11 +35,11 @@ extension ReviewConsole {
     /// through dynamic casts). At most `rowCacheLimit` rows are kept; the cache is emptied
     /// when full. Rows are Mustache-rendered, so everything in them is escaped.
     func queueRows(_ items: [QueueItem], now: Date, prevailing: String?) throws -> [[String: Any]] {
-        let keyed = items.map { item -> (item: QueueItem, key: String, claimedBy: String?, waited: String) in
+        let keyed = items.map { item -> (item: QueueItem, key: String, claimedBy: String?, waited: String, differs: Bool) in
             let claimedBy = item.claimedUntil.map { $0 > now } == true ? item.claimedBy : nil
             let waited = PageParts.waited(since: item.queuedAt, now: now)
             let differs = item.ruleset != nil && prevailing != nil && item.ruleset != prevailing
-            return (item, [item.itemID, String(item.version), claimedBy ?? "", waited, differs ? "1" : "0"].joined(separator: "\u{1F}"), claimedBy, waited)
+            return (item, [item.itemID, String(item.version), claimedBy ?? "", waited, differs ? "1" : "0"].joined(separator: "\u{1F}"), claimedBy, waited, differs)
         }
         var html = rowCache.withLock { cache in keyed.map { cache[$0.key] } }
         let missing = keyed.indices.filter { html[$0] == nil }
@@ -52,14 +52,14 @@ extension ReviewConsole {
         }
         var rendered: [(String, String)] = []
         for (index, textID) in zip(missing, textIDs) {
-            let (item, key, claimedBy, waited) = keyed[index]
+            let (item, key, claimedBy, waited, differs) = keyed[index]
             var row: [String: Any] = [
                 "item_id": item.itemID, "post_id": item.postID, "version": item.version, "kind": item.kind,
                 "kind_label": item.kind == "appeal" ? "appeal" : "held", "author": item.author,
                 "guidelines": item.guidelines.joined(separator: ", "), "rules": item.rules.joined(separator: ", "),
                 "waited": waited, "preview": PageParts.preview(texts[textID] ?? ""),
                 "instance": item.instance ?? "–", "ruleset": item.ruleset ?? "–",
-                "ruleset_differs": item.ruleset != nil && prevailing != nil && item.ruleset != prevailing,
+                "ruleset_differs": differs,
             ]
             if let claimedBy { row["claimed_by"] = claimedBy }
             let rowHTML = library.render(row, withTemplate: "queueRow") ?? ""
